@@ -1,0 +1,633 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
+
+# blocked opportunities listed one by one in a gate error, the rest are counted
+GATE_MESSAGE_MAX_LEADS = 20
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    # Qualification
+    check_ids = fields.One2many(
+        "funnel.lead.check", "lead_id", string="Exit Criteria Checks", copy=False
+    )
+    current_check_ids = fields.One2many(
+        "funnel.lead.check",
+        "lead_id",
+        string="Current Stage Criteria",
+        domain=[("is_current", "=", True)],
+    )
+    past_check_ids = fields.One2many(
+        "funnel.lead.check",
+        "lead_id",
+        string="Other Stages Criteria",
+        domain=[("is_current", "=", False)],
+        readonly=True,
+    )
+    qualification_met_count = fields.Integer(
+        string="Criteria Met", compute="_compute_qualification", store=True
+    )
+    qualification_required_count = fields.Integer(
+        string="Required Criteria", compute="_compute_qualification", store=True
+    )
+    qualification_progress = fields.Float(
+        string="Qualification",
+        compute="_compute_qualification",
+        store=True,
+        digits=(16, 0),
+        aggregator="avg",
+        help="Share of the current stage's required exit criteria that are met or "
+        "waived, in percent.",
+    )
+    gate_ready = fields.Boolean(
+        compute="_compute_qualification",
+        store=True,
+        help="All required exit criteria of the current stage are met or waived.",
+    )
+    gate_policy = fields.Selection(related="stage_id.gate_policy", string="Gate")
+    # Time in stage
+    days_in_stage = fields.Integer(
+        compute="_compute_days_in_stage",
+        help="Days since the opportunity entered its current stage.",
+    )
+    is_rotting = fields.Boolean(
+        string="Rotting",
+        compute="_compute_is_rotting",
+        search="_search_is_rotting",
+        help="The opportunity stays in its stage longer than the stage allows.",
+    )
+    # Moves
+    deadline_push_count = fields.Integer(
+        string="Closing Date Pushes",
+        readonly=True,
+        copy=False,
+        help="How many times the expected closing date was moved later.",
+    )
+    backward_move_count = fields.Integer(
+        string="Backward Moves",
+        readonly=True,
+        copy=False,
+        help="How many times the opportunity went back to an earlier stage.",
+    )
+    stage_history_ids = fields.One2many(
+        "funnel.stage.history", "lead_id", string="Stage History", copy=False
+    )
+
+    def _auto_init(self):
+        # Installing on a large pipeline: fill the new stored columns in SQL
+        # instead of computing them record by record.
+        cr = self.env.cr
+        defaults = {
+            "qualification_met_count": ("int4", 0),
+            "qualification_required_count": ("int4", 0),
+            "qualification_progress": ("numeric", 100),
+            "gate_ready": ("bool", True),
+            "deadline_push_count": ("int4", 0),
+            "backward_move_count": ("int4", 0),
+        }
+        for column, (column_type, value) in defaults.items():
+            if not column_exists(cr, self._table, column):
+                create_column(cr, self._table, column, column_type)
+                cr.execute(
+                    SQL(
+                        "UPDATE %s SET %s = %s",
+                        SQL.identifier(self._table),
+                        SQL.identifier(column),
+                        value,
+                    )
+                )
+        return super()._auto_init()
+
+    @api.depends(
+        "stage_id.criterion_ids.required",
+        "stage_id.criterion_ids.active",
+        "check_ids.state",
+    )
+    def _compute_qualification(self):
+        for lead in self:
+            criteria = lead.stage_id.criterion_ids.filtered("required")
+            met = lead.check_ids.filtered(
+                lambda check, criteria=criteria: check.criterion_id in criteria
+                and check.state != "todo"
+            )
+            lead.qualification_required_count = len(criteria)
+            lead.qualification_met_count = len(met)
+            lead.qualification_progress = (
+                100.0 * len(met) / len(criteria) if criteria else 100.0
+            )
+            lead.gate_ready = len(met) >= len(criteria)
+
+    @api.depends("date_last_stage_update")
+    def _compute_days_in_stage(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            since = lead.date_last_stage_update
+            lead.days_in_stage = (now - since).days if since else 0
+
+    @api.depends(
+        "days_in_stage", "active", "stage_id.rotting_days", "stage_id.is_won"
+    )
+    def _compute_is_rotting(self):
+        for lead in self:
+            limit = lead.stage_id.rotting_days
+            lead.is_rotting = bool(
+                lead.active
+                and limit
+                and not lead.stage_id.is_won
+                and lead.days_in_stage > limit
+            )
+
+    def _search_is_rotting(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on Rotting."))
+        now = fields.Datetime.now()
+        stages = (
+            self.env["crm.stage"]
+            .sudo()
+            .search([("rotting_days", ">", 0), ("is_won", "=", False)])
+        )
+        rotting = expression.OR(
+            [
+                [
+                    ("stage_id", "=", stage.id),
+                    (
+                        "date_last_stage_update",
+                        "<=",
+                        now - timedelta(days=stage.rotting_days + 1),
+                    ),
+                ]
+                for stage in stages
+            ]
+            or [expression.FALSE_DOMAIN]
+        )
+        rotting = expression.AND([[("active", "=", True)], rotting])
+        if (operator == "=") == value:
+            return rotting
+        return ["!", *rotting]
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        staged = leads.filtered(lambda lead: lead.stage_id and lead.active)
+        if staged:
+            now = fields.Datetime.now()
+            self.env["funnel.stage.history"].sudo().create(
+                [
+                    lead._funnel_history_values(
+                        now, event="won" if lead.stage_id.is_won else "enter"
+                    )
+                    for lead in staged
+                ]
+            )
+            staged._funnel_ensure_checks()
+            staged._funnel_sync_auto_checks()
+        return leads
+
+    def write(self, vals):
+        if not self:
+            return super().write(vals)
+        movers = self.browse()
+        old_stage_ids, skipped = {}, {}
+        if "stage_id" in vals:
+            target = self.env["crm.stage"].browse(vals["stage_id"])
+            movers = self.filtered(lambda lead: lead.stage_id != target)
+            old_stage_ids = {lead.id: lead.stage_id.id for lead in movers}
+            if target and movers:
+                skipped = movers._funnel_check_gates(target)
+        toggled = self.browse()
+        if "active" in vals:
+            toggled = self.filtered(lambda lead: lead.active != bool(vals["active"]))
+        pushed = self.browse()
+        if vals.get("date_deadline"):
+            deadline = fields.Date.to_date(vals["date_deadline"])
+            pushed = self.filtered(
+                lambda lead: lead.date_deadline and lead.date_deadline < deadline
+            )
+
+        result = super().write(vals)
+
+        now = fields.Datetime.now()
+        if toggled:
+            toggled._funnel_log_active_changes(now)
+        if movers:
+            movers._funnel_log_moves(old_stage_ids, skipped, now)
+            movers._funnel_ensure_checks()
+        if pushed:
+            pushed._funnel_increment("deadline_push_count")
+        gate_fields = self.env["funnel.stage.criterion"]._funnel_gate_field_names()
+        if movers or toggled or gate_fields.intersection(vals):
+            self._funnel_sync_auto_checks()
+        return result
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_open_gate_waiver(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Advance Anyway"),
+            "res_model": "funnel.gate.waiver",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_ids": self.ids},
+        }
+
+    def action_open_stage_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_funnel_pro.funnel_stage_history_action"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {"search_default_group_by_lead": False}
+        return action
+
+    # ------------------------------------------------------------
+    # Gates
+    # ------------------------------------------------------------
+
+    def _funnel_unmet_criteria(self, target):
+        """Required exit criteria that each opportunity must still meet to move to
+        ``target``: those of its current stage and of every stage between.
+
+        Moving backward, or within the same rank, never needs any criterion.
+
+        :param target: crm.stage record the opportunities would move to
+        :return: dict crm.lead record -> funnel.stage.criterion recordset (unmet)
+        """
+        Criterion = self.env["funnel.stage.criterion"].sudo()
+        if not Criterion._funnel_any_criteria():
+            return {}
+        rank = self.env["crm.stage"]._funnel_rank()
+        target_rank = rank.get(target.id, -1)
+        criteria_by_stage = Criterion.search(
+            [("required", "=", True), ("stage_id.gate_policy", "!=", "none")]
+        ).grouped("stage_id")
+        candidates = {}
+        for lead in self:
+            source = lead.stage_id
+            if not source or rank.get(source.id, -1) >= target_rank:
+                continue
+            criteria = Criterion
+            for stage, stage_criteria in criteria_by_stage.items():
+                if not rank[source.id] <= rank[stage.id] < target_rank:
+                    continue
+                if stage == source or stage.team_id in (lead.team_id, lead.team_id.browse()):
+                    criteria |= stage_criteria
+            if criteria:
+                candidates[lead] = criteria
+        if not candidates:
+            return {}
+        leads = self.browse([lead.id for lead in candidates])
+        all_criteria = Criterion.union(*candidates.values())
+        met = leads._funnel_criteria_met(all_criteria)
+        unmet = {}
+        for lead, criteria in candidates.items():
+            missing = criteria.filtered(
+                lambda criterion, lead=lead: (lead.id, criterion.id) not in met
+            )
+            if missing:
+                unmet[lead] = missing
+        return unmet
+
+    def _funnel_criteria_met(self, criteria):
+        """Evaluate criteria on the opportunities as they are now.
+
+        A waived check always counts as met; a checklist item counts when ticked;
+        field and activity criteria are evaluated live.
+
+        :return: set of (lead id, criterion id) pairs that are met
+        """
+        leads = self.sudo()
+        met = set()
+        checks = (
+            self.env["funnel.lead.check"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("lead_id", "in", leads.ids),
+                    ("criterion_id", "in", criteria.ids),
+                    ("state", "!=", "todo"),
+                ],
+                ["lead_id", "criterion_id", "state"],
+            )
+        )
+        for check in checks:
+            if check.state == "waived" or check.criterion_id.kind == "checklist":
+                met.add((check.lead_id.id, check.criterion_id.id))
+        for criterion in criteria.filtered(lambda c: c.kind == "field"):
+            field_name = criterion.field_id.name
+            if field_name not in leads._fields:
+                continue
+            met.update((lead.id, criterion.id) for lead in leads if lead[field_name])
+        activity_criteria = criteria.filtered(lambda c: c.kind == "activity")
+        if activity_criteria:
+            done = dict(
+                ((res_id, activity_type.id), count)
+                for res_id, activity_type, count in self.env["mail.message"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("model", "=", "crm.lead"),
+                        ("res_id", "in", leads.ids),
+                        (
+                            "mail_activity_type_id",
+                            "in",
+                            activity_criteria.activity_type_id.ids,
+                        ),
+                    ],
+                    ["res_id", "mail_activity_type_id"],
+                    ["__count"],
+                )
+            )
+            for criterion in activity_criteria:
+                type_id = criterion.activity_type_id.id
+                met.update(
+                    (lead.id, criterion.id)
+                    for lead in leads
+                    if done.get((lead.id, type_id), 0) >= criterion.min_count
+                )
+        return met
+
+    def _funnel_check_gates(self, target):
+        """Apply the gates of a move to ``target``.
+
+        :raise UserError: when a blocking gate has unmet criteria, naming each
+            blocked opportunity and its unmet criteria stage by stage
+        :return: dict lead id -> text of the criteria skipped under warning gates
+        """
+        unmet = self._funnel_unmet_criteria(target)
+        blocked = {
+            lead: criteria
+            for lead, criteria in unmet.items()
+            if "block" in criteria.stage_id.mapped("gate_policy")
+        }
+        if blocked:
+            raise UserError(self._funnel_gate_message(blocked, target))
+        return {
+            lead.id: lead._funnel_criteria_text(criteria)
+            for lead, criteria in unmet.items()
+        }
+
+    def _funnel_criteria_text(self, criteria):
+        return "\n".join(
+            f"{stage.name}: {', '.join(stage_criteria.mapped('name'))}"
+            for stage, stage_criteria in criteria.grouped("stage_id").items()
+        )
+
+    def _funnel_gate_message(self, blocked, target):
+        lines = []
+        if len(blocked) == 1:
+            lead = next(iter(blocked))
+            lines.append(
+                self.env._(
+                    "“%(lead)s” cannot move to “%(stage)s” yet. Unmet exit criteria:",
+                    lead=lead.name,
+                    stage=target.name,
+                )
+            )
+        else:
+            lines.append(
+                self.env._(
+                    "%(count)s opportunities cannot move to “%(stage)s” yet; nothing "
+                    "was moved. Unmet exit criteria:",
+                    count=len(blocked),
+                    stage=target.name,
+                )
+            )
+        for lead, criteria in list(blocked.items())[:GATE_MESSAGE_MAX_LEADS]:
+            if len(blocked) > 1:
+                lines.append(f"\n{lead.name}")
+            lines.extend(
+                f"  • {line}" for line in lead._funnel_criteria_text(criteria).split("\n")
+            )
+        if len(blocked) > GATE_MESSAGE_MAX_LEADS:
+            lines.append(
+                self.env._(
+                    "… and %(count)s more.",
+                    count=len(blocked) - GATE_MESSAGE_MAX_LEADS,
+                )
+            )
+        lines.append(
+            "\n"
+            + self.env._(
+                "Meet them on the Qualification tab, or ask a sales manager to "
+                "advance anyway."
+            )
+        )
+        return "\n".join(lines)
+
+    def _funnel_waive_and_move(self, target, reason):
+        """Waive every unmet criterion between the current stages and ``target``
+        with ``reason``, then move there. Only called by the waiver wizard, which
+        checks that the user is a sales manager."""
+        Check = self.env["funnel.lead.check"].sudo()
+        unmet = self._funnel_unmet_criteria(target)
+        now = fields.Datetime.now()
+        waiver = {
+            "state": "waived",
+            "waived_by_id": self.env.uid,
+            "waived_date": now,
+            "waive_reason": reason,
+        }
+        if unmet:
+            pairs = {(lead.id, c.id) for lead, crits in unmet.items() for c in crits}
+            existing = Check.search(
+                [
+                    ("lead_id", "in", [lead.id for lead in unmet]),
+                    (
+                        "criterion_id",
+                        "in",
+                        list({criterion_id for __, criterion_id in pairs}),
+                    ),
+                ]
+            ).filtered(lambda c: (c.lead_id.id, c.criterion_id.id) in pairs)
+            existing.write(waiver)
+            pairs -= {(c.lead_id.id, c.criterion_id.id) for c in existing}
+            Check.create(
+                [
+                    dict(waiver, lead_id=lead_id, criterion_id=criterion_id)
+                    for lead_id, criterion_id in sorted(pairs)
+                ]
+            )
+        self.write({"stage_id": target.id})
+        if not unmet:
+            return
+        waived_leads = self.browse([lead.id for lead in unmet])
+        self.env["funnel.stage.history"].sudo().search(
+            [("lead_id", "in", waived_leads.ids), ("is_open", "=", True)]
+        ).write({"gate_waived": True, "waive_reason": reason})
+        for lead in waived_leads:
+            lead.message_post(
+                body=self.env._(
+                    "Advanced to “%(stage)s” by %(user)s, who waived: %(criteria)s.\n"
+                    "Reason: %(reason)s",
+                    stage=target.name,
+                    user=self.env.user.name,
+                    criteria=lead._funnel_criteria_text(unmet[lead]).replace(
+                        "\n", "; "
+                    ),
+                    reason=reason,
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    # ------------------------------------------------------------
+    # Checks
+    # ------------------------------------------------------------
+
+    def _funnel_ensure_checks(self):
+        """Create the missing checks of the current stage's criteria."""
+        Criterion = self.env["funnel.stage.criterion"].sudo()
+        leads = self.filtered("stage_id")
+        if not leads or not Criterion._funnel_any_criteria():
+            return
+        criteria_by_stage = Criterion.search(
+            [("stage_id", "in", leads.stage_id.ids)]
+        ).grouped("stage_id")
+        if not criteria_by_stage:
+            return
+        Check = self.env["funnel.lead.check"].sudo()
+        existing = {
+            (check.lead_id.id, check.criterion_id.id)
+            for check in Check.search_fetch(
+                [
+                    ("lead_id", "in", leads.ids),
+                    ("criterion_id", "in", Criterion.union(*criteria_by_stage.values()).ids),
+                ],
+                ["lead_id", "criterion_id"],
+            )
+        }
+        Check.create(
+            [
+                {"lead_id": lead.id, "criterion_id": criterion.id}
+                for lead in leads
+                for criterion in criteria_by_stage.get(lead.stage_id, Criterion)
+                if (lead.id, criterion.id) not in existing
+            ]
+        )
+
+    def _funnel_sync_auto_checks(self):
+        """Bring the field and activity checks of the current stage in line with
+        the opportunities, so that progress and filters show the truth."""
+        if not self or not self.env["funnel.stage.criterion"]._funnel_any_criteria():
+            return
+        checks = (
+            self.env["funnel.lead.check"]
+            .sudo()
+            .search(
+                [
+                    ("lead_id", "in", self.ids),
+                    ("is_current", "=", True),
+                    ("criterion_id.kind", "in", ("field", "activity")),
+                    ("state", "!=", "waived"),
+                ]
+            )
+        )
+        if not checks:
+            return
+        met = checks.lead_id._funnel_criteria_met(checks.criterion_id)
+
+        def is_met(check):
+            return (check.lead_id.id, check.criterion_id.id) in met
+
+        checks.filtered(lambda c: c.state == "todo" and is_met(c)).write(
+            {
+                "state": "met",
+                "done_by_id": self.env.uid,
+                "done_date": fields.Datetime.now(),
+            }
+        )
+        checks.filtered(lambda c: c.state == "met" and not is_met(c)).write(
+            {"state": "todo", "done_by_id": False, "done_date": False}
+        )
+
+    # ------------------------------------------------------------
+    # History
+    # ------------------------------------------------------------
+
+    def _funnel_history_values(self, now, **values):
+        self.ensure_one()
+        return {
+            "lead_id": self.id,
+            "stage_id": self.stage_id.id,
+            "date_in": now,
+            "user_id": self.user_id.id,
+            "team_id": self.team_id.id,
+            "company_id": self.company_id.id,
+            "moved_by_id": self.env.uid,
+            "expected_revenue": self.expected_revenue,
+            "probability": self.probability,
+            "forecast_category": self.stage_id.forecast_category,
+            **values,
+        }
+
+    def _funnel_close_open_rows(self, now):
+        self.env["funnel.stage.history"].sudo().search(
+            [("lead_id", "in", self.ids), ("is_open", "=", True)]
+        ).write({"date_out": now})
+
+    def _funnel_log_moves(self, old_stage_ids, skipped, now):
+        rank = self.env["crm.stage"]._funnel_rank()
+        self._funnel_close_open_rows(now)
+        vals_list = []
+        for lead in self.filtered("stage_id"):
+            old_stage_id = old_stage_ids.get(lead.id)
+            vals_list.append(
+                lead._funnel_history_values(
+                    now,
+                    stage_from_id=old_stage_id,
+                    event="won" if lead.stage_id.is_won else "enter",
+                    is_backward=bool(old_stage_id)
+                    and rank.get(lead.stage_id.id, 0) < rank.get(old_stage_id, 0),
+                    skipped_criteria=skipped.get(lead.id),
+                )
+            )
+        rows = self.env["funnel.stage.history"].sudo().create(vals_list)
+        rows.filtered("is_backward").lead_id._funnel_increment("backward_move_count")
+        for row in rows.filtered("skipped_criteria"):
+            row.lead_id.message_post(
+                body=self.env._(
+                    "Moved to “%(stage)s” although these exit criteria were not "
+                    "met: %(criteria)s",
+                    stage=row.stage_id.name,
+                    criteria=row.skipped_criteria.replace("\n", "; "),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _funnel_log_active_changes(self, now):
+        self._funnel_close_open_rows(now)
+        self.env["funnel.stage.history"].sudo().create(
+            [
+                lead._funnel_history_values(
+                    now,
+                    stage_from_id=lead.stage_id.id,
+                    event="restored" if lead.active else "lost",
+                )
+                for lead in self.filtered("stage_id")
+            ]
+        )
+
+    def _funnel_increment(self, field_name):
+        if not self:
+            return
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead SET %(field)s = COALESCE(%(field)s, 0) + 1 "
+                "WHERE id IN %(ids)s",
+                field=SQL.identifier(field_name),
+                ids=tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset([field_name])

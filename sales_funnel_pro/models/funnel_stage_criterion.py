@@ -1,0 +1,127 @@
+from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
+
+
+class FunnelStageCriterion(models.Model):
+    _name = "funnel.stage.criterion"
+    _description = "Stage Exit Criterion"
+    _order = "stage_id, sequence, id"
+
+    stage_id = fields.Many2one(
+        "crm.stage", required=True, ondelete="cascade", index=True
+    )
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, translate=True)
+    guidance = fields.Text(
+        translate=True, help="What good evidence for this criterion looks like."
+    )
+    kind = fields.Selection(
+        [
+            ("checklist", "Checklist item"),
+            ("field", "Field is set"),
+            ("activity", "Activities done"),
+        ],
+        required=True,
+        default="checklist",
+        help="- Checklist item: ticked by the salesperson, with an evidence note;\n"
+        "- Field is set: a field of the opportunity must have a value;\n"
+        "- Activities done: at least a number of activities of a type must be "
+        "marked done on the opportunity.",
+    )
+    required = fields.Boolean(
+        default=True,
+        help="Required criteria must be met (or waived) before an opportunity "
+        "leaves the stage for a later one. Optional ones are shown as advice.",
+    )
+    active = fields.Boolean(default=True)
+    field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Field",
+        ondelete="cascade",
+        domain=[("model", "=", "crm.lead"), ("store", "=", True)],
+    )
+    activity_type_id = fields.Many2one("mail.activity.type", ondelete="restrict")
+    min_count = fields.Integer(string="Minimum Count", default=1)
+    template_key = fields.Char(readonly=True, copy=False)
+
+    @api.constrains("kind", "field_id")
+    def _check_field(self):
+        for criterion in self.filtered(lambda c: c.kind == "field"):
+            if not criterion.field_id or criterion.field_id.model != "crm.lead":
+                raise ValidationError(
+                    self.env._(
+                        "Criterion “%(criterion)s” checks a field: choose a field "
+                        "of the opportunity.",
+                        criterion=criterion.name,
+                    )
+                )
+
+    @api.constrains("kind", "activity_type_id", "min_count")
+    def _check_activity(self):
+        for criterion in self.filtered(lambda c: c.kind == "activity"):
+            if not criterion.activity_type_id:
+                raise ValidationError(
+                    self.env._(
+                        "Criterion “%(criterion)s” counts activities: choose an "
+                        "activity type.",
+                        criterion=criterion.name,
+                    )
+                )
+            if criterion.min_count < 1:
+                raise ValidationError(
+                    self.env._(
+                        "Criterion “%(criterion)s” needs at least one activity: the "
+                        "minimum count must be 1 or more.",
+                        criterion=criterion.name,
+                    )
+                )
+
+    @api.constrains("stage_id")
+    def _check_stage_not_won(self):
+        for criterion in self:
+            if criterion.stage_id.is_won:
+                raise ValidationError(
+                    self.env._(
+                        "Stage “%(stage)s” is a won stage: it cannot have exit "
+                        "criteria, since opportunities never leave it forward.",
+                        stage=criterion.stage_id.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        criteria = super().create(vals_list)
+        self.env.registry.clear_cache()
+        criteria.stage_id._funnel_refresh_leads()
+        return criteria
+
+    def write(self, vals):
+        stages_before = self.stage_id
+        res = super().write(vals)
+        if {"stage_id", "kind", "field_id", "activity_type_id", "min_count", "active"} & (
+            vals.keys()
+        ):
+            self.env.registry.clear_cache()
+            (stages_before | self.stage_id)._funnel_refresh_leads()
+        return res
+
+    def unlink(self):
+        stages = self.stage_id
+        res = super().unlink()
+        self.env.registry.clear_cache()
+        stages._funnel_refresh_leads()
+        return res
+
+    @api.model
+    @tools.ormcache()
+    def _funnel_any_criteria(self):
+        """Whether any active exit criterion exists, cached per registry, so that a
+        database without criteria pays nothing for the gates."""
+        return bool(self.sudo().search_count([], limit=1))
+
+    @api.model
+    @tools.ormcache()
+    def _funnel_gate_field_names(self):
+        """Names of the opportunity fields that field criteria look at."""
+        criteria = self.sudo().search([("kind", "=", "field")])
+        return frozenset(criteria.field_id.mapped("name"))

@@ -1,0 +1,225 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .crm_stage import FORECAST_CATEGORIES
+
+_logger = logging.getLogger(__name__)
+
+HISTORY_EVENTS = [
+    ("enter", "Entered"),
+    ("won", "Won"),
+    ("lost", "Lost"),
+    ("restored", "Restored"),
+]
+
+
+class FunnelStageHistory(models.Model):
+    _name = "funnel.stage.history"
+    _description = "Opportunity Stage History"
+    _order = "date_in desc, id desc"
+    _rec_name = "stage_id"
+
+    lead_id = fields.Many2one(
+        "crm.lead",
+        string="Opportunity",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        readonly=True,
+    )
+    stage_from_id = fields.Many2one(
+        "crm.stage", string="From Stage", ondelete="set null", readonly=True
+    )
+    stage_id = fields.Many2one(
+        "crm.stage", string="Stage", ondelete="set null", index=True, readonly=True
+    )
+    event = fields.Selection(
+        HISTORY_EVENTS, required=True, default="enter", readonly=True
+    )
+    date_in = fields.Datetime(
+        string="Entered On", required=True, index=True, readonly=True
+    )
+    date_out = fields.Datetime(string="Left On", readonly=True)
+    days_in_stage = fields.Float(
+        compute="_compute_days_in_stage",
+        store=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Days between entering and leaving the stage; empty while the "
+        "opportunity is still there.",
+    )
+    is_open = fields.Boolean(
+        string="Current",
+        compute="_compute_is_open",
+        store=True,
+        help="The opportunity is still in this state.",
+    )
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    moved_by_id = fields.Many2one("res.users", string="Moved By", readonly=True)
+    company_id = fields.Many2one("res.company", index=True, readonly=True)
+    company_currency = fields.Many2one(
+        "res.currency", related="company_id.currency_id", string="Currency"
+    )
+    expected_revenue = fields.Monetary(
+        currency_field="company_currency", readonly=True
+    )
+    probability = fields.Float(digits=(16, 2), aggregator="avg", readonly=True)
+    forecast_category = fields.Selection(FORECAST_CATEGORIES, readonly=True)
+    is_backward = fields.Boolean(string="Backward Move", readonly=True)
+    gate_waived = fields.Boolean(readonly=True)
+    waive_reason = fields.Text(readonly=True)
+    skipped_criteria = fields.Text(
+        readonly=True,
+        help="Exit criteria that were unmet when the opportunity left its stage "
+        "under a warning gate.",
+    )
+
+    @api.depends("date_in", "date_out")
+    def _compute_days_in_stage(self):
+        for row in self:
+            if row.date_in and row.date_out:
+                delta = row.date_out - row.date_in
+                row.days_in_stage = delta.total_seconds() / 86400.0
+            else:
+                row.days_in_stage = False
+
+    @api.depends("date_out")
+    def _compute_is_open(self):
+        for row in self:
+            row.is_open = not row.date_out
+
+    # ------------------------------------------------------------
+    # Backfill
+    # ------------------------------------------------------------
+
+    @api.model
+    def _backfill_from_tracking(self):
+        """Build the history of existing opportunities from the stage and active
+        tracking of their chatter, in a few set-based statements.
+
+        Only opportunities without any history row are backfilled, so that the
+        method may run again safely.
+        """
+        cr = self.env.cr
+        self.env.flush_all()
+        field_ids = dict(
+            self.env["ir.model.fields"]
+            .sudo()
+            .search_fetch(
+                [("model", "=", "crm.lead"), ("name", "in", ("stage_id", "active"))],
+                ["name"],
+            )
+            .mapped(lambda f: (f.name, f.id))
+        )
+        uid = self.env.uid
+        cr.execute(
+            SQL(
+                """
+WITH todo AS (
+    SELECT l.id FROM crm_lead l
+     WHERE NOT EXISTS (SELECT 1 FROM funnel_stage_history h WHERE h.lead_id = l.id)
+),
+stage_rank AS (
+    SELECT id, is_won, forecast_category,
+           row_number() OVER (ORDER BY sequence, name->>'en_US', id) AS rank
+      FROM crm_stage
+),
+tracked AS (
+    SELECT m.res_id AS lead_id, m.date AS at, m.create_uid AS moved_by, v.id AS seq,
+           CASE WHEN v.field_id = %(stage_field)s THEN 'move'
+                WHEN v.new_value_integer = 0 THEN 'lost' ELSE 'restored' END AS kind,
+           CASE WHEN v.field_id = %(stage_field)s
+                THEN NULLIF(v.old_value_integer, 0) END AS stage_from,
+           CASE WHEN v.field_id = %(stage_field)s
+                THEN NULLIF(v.new_value_integer, 0) END AS stage_to
+      FROM mail_tracking_value v
+      JOIN mail_message m ON m.id = v.mail_message_id
+      JOIN todo ON todo.id = m.res_id
+     WHERE m.model = 'crm.lead' AND v.field_id IN %(fields)s
+),
+first_move AS (
+    SELECT DISTINCT ON (lead_id) lead_id, stage_from
+      FROM tracked WHERE kind = 'move'
+     ORDER BY lead_id, at, seq
+),
+lost_untracked AS (
+    SELECT l.id AS lead_id FROM crm_lead l JOIN todo ON todo.id = l.id
+     WHERE NOT l.active
+       AND NOT EXISTS (SELECT 1 FROM tracked t
+                        WHERE t.lead_id = l.id AND t.kind = 'lost')
+),
+events AS (
+    SELECT l.id AS lead_id, l.create_date AS at, l.create_uid AS moved_by,
+           0 AS seq, 'move' AS kind, NULL::integer AS stage_from,
+           COALESCE(fm.stage_from, l.stage_id) AS stage_to
+      FROM crm_lead l
+      JOIN todo ON todo.id = l.id
+      LEFT JOIN first_move fm ON fm.lead_id = l.id
+    UNION ALL
+    SELECT lead_id, at, moved_by, seq, kind, stage_from, stage_to
+      FROM tracked WHERE kind <> 'move' OR stage_to IS NOT NULL
+    UNION ALL
+    SELECT l.id, GREATEST(COALESCE(l.date_closed, l.write_date), l.create_date),
+           l.write_uid, 2147483647, 'lost', NULL, NULL
+      FROM crm_lead l JOIN lost_untracked lu ON lu.lead_id = l.id
+),
+numbered AS (
+    SELECT e.*,
+           count(e.stage_to) OVER w AS stage_group,
+           lead(e.at) OVER w AS next_at
+      FROM events e
+    WINDOW w AS (PARTITION BY e.lead_id ORDER BY e.at, e.seq)
+),
+located AS (
+    SELECT n.*,
+           first_value(n.stage_to) OVER (
+               PARTITION BY n.lead_id, n.stage_group ORDER BY n.at, n.seq
+           ) AS stage_at
+      FROM numbered n
+)
+INSERT INTO funnel_stage_history (
+    lead_id, stage_from_id, stage_id, event, date_in, date_out, days_in_stage,
+    is_open, user_id, team_id, moved_by_id, company_id, expected_revenue,
+    probability, forecast_category, is_backward, gate_waived,
+    create_uid, create_date, write_uid, write_date)
+SELECT lo.lead_id,
+       CASE WHEN lo.kind = 'move' THEN lo.stage_from ELSE lo.stage_at END,
+       lo.stage_at,
+       CASE WHEN lo.kind <> 'move' THEN lo.kind
+            WHEN sr.is_won THEN 'won' ELSE 'enter' END,
+       lo.at, lo.next_at,
+       EXTRACT(EPOCH FROM lo.next_at - lo.at) / 86400.0,
+       lo.next_at IS NULL,
+       l.user_id, l.team_id, lo.moved_by, l.company_id, l.expected_revenue,
+       l.probability, sr.forecast_category,
+       lo.kind = 'move' AND COALESCE(sr.rank < fr.rank, FALSE),
+       FALSE,
+       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+  FROM located lo
+  JOIN crm_lead l ON l.id = lo.lead_id
+  LEFT JOIN stage_rank sr ON sr.id = lo.stage_at
+  LEFT JOIN stage_rank fr ON fr.id = lo.stage_from
+ WHERE lo.stage_at IS NOT NULL
+                """,
+                stage_field=field_ids.get("stage_id"),
+                fields=tuple(field_ids.values()),
+                uid=uid,
+            )
+        )
+        inserted = cr.rowcount
+        cr.execute(
+            SQL(
+                """
+UPDATE crm_lead l SET backward_move_count = b.moves
+  FROM (SELECT lead_id, count(*) AS moves FROM funnel_stage_history
+         WHERE is_backward GROUP BY lead_id) b
+ WHERE b.lead_id = l.id AND l.backward_move_count IS DISTINCT FROM b.moves
+                """
+            )
+        )
+        self.env.invalidate_all()
+        _logger.info("Stage history: %s rows built from the chatter tracking", inserted)
+        return inserted
