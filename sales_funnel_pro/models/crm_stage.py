@@ -15,6 +15,7 @@ class CrmStage(models.Model):
     win_rate = fields.Float(
         compute="_compute_win_rate",
         store=True,
+        precompute=True,
         readonly=False,
         digits=(16, 1),
         aggregator=False,
@@ -25,6 +26,7 @@ class CrmStage(models.Model):
         FORECAST_CATEGORIES,
         compute="_compute_forecast_category",
         store=True,
+        precompute=True,
         readonly=False,
         required=True,
         help="Forecast category of the opportunities in this stage, unless the "

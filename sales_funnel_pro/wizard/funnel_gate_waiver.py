@@ -10,32 +10,25 @@ class FunnelGateWaiver(models.TransientModel):
         "crm.lead", string="Opportunities", required=True, readonly=True
     )
     stage_id = fields.Many2one(
-        "crm.stage",
-        string="Move To",
-        required=True,
-        compute="_compute_stage_id",
-        store=True,
-        readonly=False,
+        "crm.stage", string="Move To", required=True, default=lambda self: self._default_stage_id()
     )
     reason = fields.Text(required=True, help="Why the opportunity may advance anyway.")
     unmet_summary = fields.Text(
         string="Unmet Criteria", compute="_compute_unmet_summary"
     )
 
-    @api.depends("lead_ids")
-    def _compute_stage_id(self):
+    @api.model
+    def _default_stage_id(self):
+        """The stage after the furthest current stage of the opportunities."""
+        leads = self.env["crm.lead"].browse(self.env.context.get("default_lead_ids"))
+        if not leads.stage_id:
+            return False
         rank = self.env["crm.stage"]._funnel_rank()
-        for wizard in self:
-            current = wizard.lead_ids.stage_id
-            if wizard.stage_id or not current:
-                continue
-            stages = self.env["crm.stage"].search(
-                [("team_id", "in", [False, *wizard.lead_ids.team_id.ids])]
-            )
-            highest = max(rank[stage.id] for stage in current)
-            wizard.stage_id = next(
-                (stage for stage in stages if rank[stage.id] > highest), False
-            )
+        highest = max(rank[stage.id] for stage in leads.stage_id)
+        stages = self.env["crm.stage"].search(
+            [("team_id", "in", [False, *leads.team_id.ids])]
+        )
+        return next((stage for stage in stages if rank[stage.id] > highest), False)
 
     @api.depends("lead_ids", "stage_id")
     def _compute_unmet_summary(self):
