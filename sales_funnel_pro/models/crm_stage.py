@@ -77,7 +77,7 @@ class CrmStage(models.Model):
             elif not stage.forecast_category or stage.forecast_category == "closed":
                 stage.forecast_category = "pipeline"
 
-    @api.depends("criterion_ids")
+    @api.depends("criterion_ids.active")
     def _compute_criterion_count(self):
         for stage in self:
             stage.criterion_count = len(stage.criterion_ids)

@@ -1,6 +1,16 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+# set by the system only: a user may change the state and the evidence
+AUDIT_FIELDS = {
+    "lead_id",
+    "criterion_id",
+    "done_by_id",
+    "done_date",
+    "waived_by_id",
+    "waived_date",
+    "waive_reason",
+}
 CHECK_STATES = [("todo", "To Do"), ("met", "Met"), ("waived", "Waived")]
 
 
@@ -49,6 +59,13 @@ class FunnelLeadCheck(models.Model):
             check.is_current = check.criterion_id.stage_id == check.lead_id.stage_id
 
     def write(self, vals):
+        if not self.env.su and AUDIT_FIELDS & vals.keys():
+            raise UserError(
+                self.env._(
+                    "The opportunity, the criterion and who met or waived it are "
+                    "recorded by the system; they cannot be changed."
+                )
+            )
         if "state" in vals and not self.env.su:
             self._check_manual_state(vals["state"])
             now = fields.Datetime.now()

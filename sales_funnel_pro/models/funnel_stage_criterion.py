@@ -46,7 +46,7 @@ class FunnelStageCriterion(models.Model):
 
     @api.constrains("kind", "field_id")
     def _check_field(self):
-        for criterion in self.filtered(lambda c: c.kind == "field"):
+        for criterion in self.sudo().filtered(lambda c: c.kind == "field"):
             if not criterion.field_id or criterion.field_id.model != "crm.lead":
                 raise ValidationError(
                     self.env._(

@@ -193,6 +193,7 @@ class FunnelTemplateWizard(models.TransientModel):
                                     "string"
                                 ]
                                 for field_name in updates
+                                if field_name != "template_key"
                             ),
                         )
                     )
@@ -203,7 +204,7 @@ class FunnelTemplateWizard(models.TransientModel):
         others = self.env["crm.stage"].search(
             [("template_key", "=", False), ("team_id", "=", False)]
         )
-        if others:
+        if others and changes:
             changes.append(
                 self.env._(
                     "Kept your other stages as they are: %(stages)s. Fold or delete "
@@ -237,7 +238,12 @@ class FunnelTemplateWizard(models.TransientModel):
         Criterion = self.env["funnel.stage.criterion"].with_context(
             lang="en_US", active_test=False
         )
-        values = {"kind": kind, "required": True}
+        values = {
+            "kind": kind,
+            "required": True,
+            "field_id": False,
+            "activity_type_id": False,
+        }
         if kind == "field":
             values["field_id"] = self.env["ir.model.fields"]._get("crm.lead", target).id
         elif kind == "activity":
