@@ -1,6 +1,7 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
 
 from .crm_stage import FORECAST_CATEGORIES
@@ -90,6 +91,18 @@ class FunnelStageHistory(models.Model):
     def _compute_is_open(self):
         for row in self:
             row.is_open = not row.date_out
+
+    def _read_group_select(self, aggregate_spec, query):
+        # a current stay has no duration yet: keep it out of averages and extremes
+        fname, __, func = parse_read_group_spec(aggregate_spec)
+        if fname == "days_in_stage" and func in ("avg", "min", "max"):
+            return SQL(
+                "%s(CASE WHEN %s IS NOT NULL THEN %s END)",
+                SQL(func.upper()),
+                self._field_to_sql(self._table, "date_out", query),
+                self._field_to_sql(self._table, "days_in_stage", query),
+            )
+        return super()._read_group_select(aggregate_spec, query)
 
     # ------------------------------------------------------------
     # Backfill
