@@ -233,6 +233,27 @@ class CrmLead(models.Model):
     # ACTIONS
     # ------------------------------------------------------------
 
+    def toggle_active(self):
+        result = super().toggle_active()
+        # crm sets the probability of lost and restored opportunities only now:
+        # the rows just opened by the archive or restore must say it too
+        rows = (
+            self.env["funnel.stage.history"]
+            .sudo()
+            .search(
+                [
+                    ("lead_id", "in", self.ids),
+                    ("is_open", "=", True),
+                    ("event", "in", ("lost", "restored")),
+                ]
+            )
+        )
+        for probability, group in rows.grouped(
+            lambda row: row.lead_id.probability
+        ).items():
+            group.write({"probability": probability})
+        return result
+
     def action_open_gate_waiver(self):
         return {
             "type": "ir.actions.act_window",
@@ -454,9 +475,16 @@ class CrmLead(models.Model):
             ).filtered(lambda c: (c.lead_id.id, c.criterion_id.id) in pairs)
             existing.write(waiver)
             pairs -= {(c.lead_id.id, c.criterion_id.id) for c in existing}
+            Criterion = self.env["funnel.stage.criterion"]
             Check.create(
                 [
-                    dict(waiver, lead_id=lead_id, criterion_id=criterion_id)
+                    dict(
+                        waiver,
+                        lead_id=lead_id,
+                        criterion_id=criterion_id,
+                        is_current=Criterion.browse(criterion_id).stage_id
+                        == self.browse(lead_id).stage_id,
+                    )
                     for lead_id, criterion_id in sorted(pairs)
                 ]
             )
@@ -510,7 +538,9 @@ class CrmLead(models.Model):
         }
         Check.create(
             [
-                {"lead_id": lead.id, "criterion_id": criterion.id}
+                # is_current given, so that the new checks join the current
+                # ones without a query per opportunity
+                {"lead_id": lead.id, "criterion_id": criterion.id, "is_current": True}
                 for lead in leads
                 for criterion in criteria_by_stage.get(lead.stage_id, Criterion)
                 if (lead.id, criterion.id) not in existing

@@ -158,11 +158,16 @@ first_move AS (
       FROM tracked WHERE kind = 'move'
      ORDER BY lead_id, at, seq
 ),
+last_active AS (
+    SELECT DISTINCT ON (lead_id) lead_id, kind
+      FROM tracked WHERE kind <> 'move'
+     ORDER BY lead_id, at DESC, seq DESC
+),
 lost_untracked AS (
-    SELECT l.id AS lead_id FROM crm_lead l JOIN todo ON todo.id = l.id
-     WHERE NOT l.active
-       AND NOT EXISTS (SELECT 1 FROM tracked t
-                        WHERE t.lead_id = l.id AND t.kind = 'lost')
+    SELECT l.id AS lead_id FROM crm_lead l
+      JOIN todo ON todo.id = l.id
+      LEFT JOIN last_active la ON la.lead_id = l.id
+     WHERE NOT l.active AND la.kind IS DISTINCT FROM 'lost'
 ),
 events AS (
     SELECT l.id AS lead_id, l.create_date AS at, l.create_uid AS moved_by,
@@ -204,7 +209,7 @@ SELECT lo.lead_id,
        CASE WHEN lo.kind <> 'move' THEN lo.kind
             WHEN sr.is_won THEN 'won' ELSE 'enter' END,
        lo.at, lo.next_at,
-       EXTRACT(EPOCH FROM lo.next_at - lo.at) / 86400.0,
+       COALESCE(ROUND(EXTRACT(EPOCH FROM lo.next_at - lo.at) / 86400.0, 1), 0),
        lo.next_at IS NULL,
        l.user_id, l.team_id, lo.moved_by, l.company_id, l.expected_revenue,
        l.probability, sr.forecast_category,
