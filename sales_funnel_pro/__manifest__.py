@@ -21,7 +21,15 @@
         "views/sales_funnel_pro_menus.xml",
     ],
     "demo": [
-        "demo/sales_funnel_pro_demo.xml",
+        "demo/res_users_demo.xml",
+        "demo/crm_team_demo.xml",
+        "demo/res_partner_demo.xml",
+        "demo/crm_stage_demo.xml",
+        "demo/crm_lead_demo.xml",
+        "demo/funnel_stage_history_demo.xml",
+        "demo/funnel_lead_check_demo.xml",
+        "demo/mail_message_demo.xml",
+        "demo/mail_activity_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -178,17 +178,19 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
-        staged = leads.filtered(lambda lead: lead.stage_id and lead.active)
-        if staged:
-            now = fields.Datetime.now()
-            self.env["funnel.stage.history"].sudo().create(
-                [
-                    lead._funnel_history_values(
-                        now, event="won" if lead.stage_id.is_won else "enter"
-                    )
-                    for lead in staged
-                ]
+        now = fields.Datetime.now()
+        history = [
+            # an imported pipeline may say since when each opportunity is in its stage
+            lead._funnel_history_values(
+                fields.Datetime.to_datetime(vals.get("date_last_stage_update")) or now,
+                event=lead._funnel_entry_event(),
             )
+            for lead, vals in zip(leads, vals_list)
+            if lead.stage_id
+        ]
+        if history:
+            self.env["funnel.stage.history"].sudo().create(history)
+            staged = leads.filtered(lambda lead: lead.stage_id and lead.active)
             staged._funnel_ensure_checks()
             staged._funnel_sync_auto_checks()
         return leads
@@ -602,6 +604,14 @@ class CrmLead(models.Model):
             **values,
         }
 
+    def _funnel_entry_event(self):
+        """Event of the row opened when the opportunity enters its stage: a lost
+        opportunity stays lost wherever it is moved."""
+        self.ensure_one()
+        if not self.active:
+            return "lost"
+        return "won" if self.stage_id.is_won else "enter"
+
     def _funnel_close_open_rows(self, now):
         self.env["funnel.stage.history"].sudo().search(
             [("lead_id", "in", self.ids), ("is_open", "=", True)]
@@ -617,7 +627,7 @@ class CrmLead(models.Model):
                 lead._funnel_history_values(
                     now,
                     stage_from_id=old_stage_id,
-                    event="won" if lead.stage_id.is_won else "enter",
+                    event=lead._funnel_entry_event(),
                     is_backward=bool(old_stage_id)
                     and rank.get(lead.stage_id.id, 0) < rank.get(old_stage_id, 0),
                     skipped_criteria=skipped.get(lead.id),

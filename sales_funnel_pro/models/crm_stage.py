@@ -155,7 +155,9 @@ class CrmStage(models.Model):
 
         :return: dict stage id -> rank (0 for the first column)
         """
-        stage_ids = self.sudo().with_context(active_test=False)._search([])
+        stage_ids = (
+            self.sudo().with_context(active_test=False)._search([], order=self._order)
+        )
         return {stage_id: rank for rank, stage_id in enumerate(stage_ids)}
 
     def _funnel_refresh_leads(self):

@@ -254,6 +254,21 @@ class TestGates(FunnelCommon):
         lead.stage_id = self.s2
         self.assertEqual(lead.stage_id, self.s2)
 
+    def test_stage_order_survives_stage_updates(self):
+        """Gates follow the column order, however the stage rows are stored."""
+        self.s1.write({"rotting_days": 5})  # the row moves in the table
+        self.won.write({"fold": True})
+        rank = self.env["crm.stage"]._funnel_rank()
+        stages = self.env["crm.stage"].search([])
+        self.assertEqual(sorted(stages.ids, key=rank.get), stages.ids)
+        lead = self._create_lead()
+        with self.assertRaises(UserError):
+            lead.write({"stage_id": self.s2.id})
+        self.s2.sequence = 100  # S2 is now before S1: moving there is backward
+        lead.write({"stage_id": self.s2.id})
+        self.assertEqual(lead.stage_id, self.s2)
+        self.assertEqual(lead.backward_move_count, 1)
+
     # ------------------------------------------------------------
     # Warning and open gates
     # ------------------------------------------------------------

@@ -154,6 +154,43 @@ class TestStageHistory(StageHistoryCommon):
             ],
         )
 
+    def test_create_keeps_a_given_stage_date(self):
+        """An imported opportunity that says since when it is in its stage gets
+        its entry row dated then; one created lost gets a "lost" row."""
+        with freeze_time(T0):
+            imported = self._create_lead(
+                "Imported", stage=self.s2, date_last_stage_update="2026-01-05 08:00:00"
+            )
+            lost = self._create_lead("Imported lost", stage=self.s3, active=False)
+        self.assertRecordValues(
+            self._rows(imported) + self._rows(lost),
+            [
+                {"event": "enter", "stage_id": self.s2.id, "is_open": True},
+                {"event": "lost", "stage_id": self.s3.id, "is_open": True},
+            ],
+        )
+        self.assertEqual(
+            self._rows(imported).date_in, fields.Datetime.to_datetime("2026-01-05 08:00")
+        )
+        self.assertEqual(self._rows(lost).date_in, T0)
+
+    def test_moving_a_lost_opportunity_keeps_it_lost(self):
+        """A lost opportunity moved to another stage is still lost there."""
+        with freeze_time(T0):
+            lead = self._create_lead("Lost and moved", stage=self.s3)
+        with freeze_time(_at(1)):
+            lead.action_set_lost()
+        with freeze_time(_at(2)):
+            lead.write({"stage_id": self.s1.id})
+        self.assertEqual(
+            [(row.event, row.stage_id, row.is_open) for row in self._rows(lead)],
+            [
+                ("enter", self.s3, False),
+                ("lost", self.s3, False),
+                ("lost", self.s1, True),
+            ],
+        )
+
     def test_create_batch_rows(self):
         """A batch create writes one row per opportunity, in its own stage."""
         with freeze_time(T0):

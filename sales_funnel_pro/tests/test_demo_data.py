@@ -1,0 +1,398 @@
+"""The demo data tells a true story.
+
+These tests run only on a database installed *with* demo data (``make test`` runs them
+in a separate phase); elsewhere they fail on purpose. They are not imported by
+``tests/__init__.py``, so Odoo's own test runner never collects them on a database
+without demo data.
+"""
+
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
+
+MODULE = "sales_funnel_pro"
+FUNNEL = ["start", "needs", "solution", "negotiation"]
+
+
+@tagged("post_install", "-at_install")
+class TestDemoData(TransactionCase):
+    """A calibration-equipment vendor: two teams, four reps and a sales manager,
+    about 150 opportunities with a year of stage history."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        module = cls.env["ir.module.module"].search([("name", "=", MODULE)])
+        cls.demo_installed = module.demo
+        if not cls.demo_installed:
+            return
+        cls.now = fields.Datetime.now()
+        lead_ids = (
+            cls.env["ir.model.data"]
+            .search([("module", "=", MODULE), ("model", "=", "crm.lead")])
+            .mapped("res_id")
+        )
+        cls.leads = cls.env["crm.lead"].with_context(active_test=False).browse(lead_ids)
+        cls.manager = cls.env.ref(f"{MODULE}.user_helen_zhou_demo")
+        cls.best_rep = cls.env.ref(f"{MODULE}.user_chen_jing_demo")
+        cls.stages = {
+            stage.template_key: stage
+            for stage in cls.env["crm.stage"].search([("template_key", "!=", False)])
+        }
+        # the pipeline's column order (what "backward" means)
+        cls.rank = {
+            stage.id: rank for rank, stage in enumerate(cls.env["crm.stage"].search([]))
+        }
+        cls.won = cls.leads.filtered(lambda lead: lead.active and lead.stage_id.is_won)
+        cls.lost = cls.leads.filtered(lambda lead: not lead.active)
+        cls.open = cls.leads - cls.won - cls.lost
+        cls.rows = cls.env["funnel.stage.history"].search(
+            [("lead_id", "in", lead_ids)], order="lead_id, date_in, id"
+        )
+        cls.rows_of = defaultdict(list)
+        for row in cls.rows:
+            cls.rows_of[row.lead_id].append(row)
+        cls.checks = cls.env["funnel.lead.check"].search([("lead_id", "in", lead_ids)])
+
+    def setUp(self):
+        super().setUp()
+        self.assertTrue(
+            self.demo_installed,
+            f"these tests need a database installed with the demo data of {MODULE}",
+        )
+
+    # ------------------------------------------------------------
+    # Who and what
+    # ------------------------------------------------------------
+
+    def test_people_and_teams(self):
+        """Two teams, four reps with their own documents only, a manager who leads
+        both teams; each demo user logs in with the login as password."""
+        self.assertTrue(140 <= len(self.leads) <= 160, len(self.leads))
+        self.assertEqual(set(self.leads.mapped("type")), {"opportunity"})
+        teams = self.leads.team_id
+        self.assertEqual(
+            sorted(teams.mapped("name")), ["Labs & Utilities", "Process Industries"]
+        )
+        reps = self.leads.user_id
+        self.assertEqual(len(reps), 4)
+        for rep in reps:
+            self.assertTrue(rep.has_group("sales_team.group_sale_salesman"))
+            self.assertFalse(rep.has_group("sales_team.group_sale_salesman_all_leads"))
+            mine = self.leads.filtered(lambda lead, rep=rep: lead.user_id == rep)
+            self.assertEqual(len(mine.team_id), 1, "a rep sells for one team")
+            self.assertIn(rep, mine.team_id.member_ids)
+        self.assertTrue(self.manager.has_group("sales_team.group_sale_manager"))
+        self.assertEqual(teams.user_id, self.manager)
+        # demo logins: the password is the login
+        for user in reps | self.manager:
+            user.with_user(user)._check_credentials(
+                {"type": "password", "login": user.login, "password": user.login},
+                {"interactive": True},
+            )
+
+    def test_funnel_stages(self):
+        """The template's five stages hold every demo opportunity; crm's stock
+        stages are folded and empty, so the pipeline shows a clean funnel."""
+        self.assertEqual(
+            set(self.stages), {"start", "needs", "solution", "negotiation", "won"}
+        )
+        self.assertTrue(self.stages["won"].is_won)
+        self.assertTrue(
+            all(
+                stage.criterion_ids
+                for key, stage in self.stages.items()
+                if key != "won"
+            )
+        )
+        self.assertEqual(set(self.leads.stage_id), set(self.stages.values()))
+        # the pipeline shows the five funnel stages: crm's stock stages are folded
+        # and no longer hold any open opportunity or lead, crm's own demo included
+        columns = self.env["crm.lead"]._read_group_stage_ids(self.env["crm.stage"], [])
+        self.assertEqual(
+            set(columns.filtered(lambda stage: not stage.fold)),
+            set(self.stages.values()),
+        )
+        self.assertFalse(
+            self.env["crm.lead"].search_count([("stage_id.template_key", "=", False)])
+        )
+        # open opportunities are spread over the four funnel stages
+        per_stage = Counter(lead.stage_id.template_key for lead in self.open)
+        for key in FUNNEL:
+            self.assertGreaterEqual(per_stage[key], 8, f"open in {key}: {per_stage}")
+
+    # ------------------------------------------------------------
+    # Stage history
+    # ------------------------------------------------------------
+
+    def test_one_open_row_per_opportunity(self):
+        """Exactly one open history row per opportunity: its current stage (a
+        'lost' row for lost ones), entered when the stage was last updated."""
+        for lead in self.leads:
+            open_rows = [row for row in self.rows_of[lead] if row.is_open]
+            self.assertEqual(len(open_rows), 1, lead.name)
+            row = open_rows[0]
+            self.assertEqual(row.stage_id, lead.stage_id, lead.name)
+            if lead.active:
+                self.assertIn(row.event, ("enter", "won"), lead.name)
+                self.assertEqual(row.date_in, lead.date_last_stage_update, lead.name)
+            else:
+                self.assertEqual(row.event, "lost", lead.name)
+                entered = [r for r in self.rows_of[lead] if r.event in ("enter", "won")]
+                self.assertEqual(
+                    entered[-1].date_in, lead.date_last_stage_update, lead.name
+                )
+        # the whole database, crm's own demo opportunities and leads included
+        counts = self.env["funnel.stage.history"]._read_group(
+            [("is_open", "=", True)], ["lead_id"], ["__count"]
+        )
+        self.assertEqual({count for __, count in counts}, {1})
+        staged = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search([("stage_id", "!=", False)])
+        )
+        self.assertEqual({lead for lead, __ in counts}, set(staged))
+
+    def test_history_chain(self):
+        """Rows follow each other without gap; moves, backward flags, durations
+        and owners are consistent."""
+        for lead in self.leads:
+            rows = self.rows_of[lead]
+            first = rows[0]
+            self.assertEqual(first.event, "enter", lead.name)
+            self.assertFalse(first.stage_from_id, lead.name)
+            self.assertEqual(first.stage_id, self.stages["start"], lead.name)
+            self.assertEqual(first.date_in, lead.create_date, lead.name)
+            for previous, row in zip(rows, rows[1:], strict=False):
+                self.assertEqual(previous.date_out, row.date_in, lead.name)
+                self.assertLess(previous.date_in, row.date_in, lead.name)
+                if row.event in ("enter", "won"):
+                    self.assertEqual(row.stage_from_id, previous.stage_id, lead.name)
+                    self.assertEqual(
+                        row.is_backward,
+                        self.rank[row.stage_id.id] < self.rank[row.stage_from_id.id],
+                        lead.name,
+                    )
+                else:
+                    self.assertEqual(row.stage_from_id, previous.stage_id, lead.name)
+                    self.assertEqual(row.stage_id, previous.stage_id, lead.name)
+                    self.assertFalse(row.is_backward, lead.name)
+            for row in rows:
+                self.assertEqual(row.user_id, lead.user_id)
+                self.assertEqual(row.team_id, lead.team_id)
+                self.assertEqual(row.forecast_category, row.stage_id.forecast_category)
+                self.assertEqual(row.event == "won", row.stage_id.is_won, lead.name)
+                if row.date_out:
+                    seconds = (row.date_out - row.date_in).total_seconds()
+                    self.assertAlmostEqual(
+                        row.days_in_stage, seconds / 86400, delta=0.051
+                    )
+                else:
+                    self.assertFalse(row.days_in_stage)
+
+    def test_dates_are_past_and_span_a_year(self):
+        """Nothing happens in the future; the history covers about a year."""
+        moments = [
+            *self.rows.mapped("date_in"),
+            *filter(None, self.rows.mapped("date_out")),
+            *filter(None, self.checks.mapped("done_date")),
+            *filter(None, self.checks.mapped("waived_date")),
+            *filter(None, self.leads.mapped("date_closed")),
+            *self.leads.mapped("date_last_stage_update"),
+            *self.leads.mapped("create_date"),
+        ]
+        messages = self.env["mail.message"].search(
+            [("model", "=", "crm.lead"), ("res_id", "in", self.leads.ids)]
+        )
+        moments += messages.mapped("date")
+        self.assertLessEqual(max(moments), self.now)
+        # a year of history up to the day the demo data was loaded
+        dates_in = self.rows.mapped("date_in")
+        span = max(dates_in) - min(dates_in)
+        self.assertTrue(timedelta(days=330) < span < timedelta(days=400), span)
+
+    def test_waivers(self):
+        """Each waived move has its reason and its waived checks, by a manager."""
+        waived_rows = self.rows.filtered("gate_waived")
+        self.assertGreaterEqual(len(waived_rows), 8)
+        waived_checks = self.checks.filtered(lambda check: check.state == "waived")
+        matched = self.env["funnel.lead.check"]
+        for row in waived_rows:
+            self.assertTrue(row.waive_reason)
+            self.assertIn(row.event, ("enter", "won"))
+            self.assertFalse(row.is_backward)
+            self.assertTrue(row.moved_by_id.has_group("sales_team.group_sale_manager"))
+            checks = waived_checks.filtered(
+                lambda check, row=row: check.lead_id == row.lead_id
+                and check.criterion_id.stage_id == row.stage_from_id
+            )
+            self.assertTrue(checks, row.lead_id.name)
+            for check in checks:
+                self.assertEqual(check.waive_reason, row.waive_reason)
+                self.assertEqual(check.waived_by_id, row.moved_by_id)
+                self.assertEqual(check.waived_date, row.date_in)
+            matched |= checks
+        self.assertEqual(matched, waived_checks, "every waived check has its move")
+
+    def test_backward_moves(self):
+        """Backward moves are counted on the opportunities; some won ones were
+        reopened and some lost ones restored."""
+        backward = self.rows.filtered("is_backward")
+        self.assertGreaterEqual(len(backward), 5)
+        counts = Counter(backward.lead_id)
+        for lead in self.leads:
+            self.assertEqual(lead.backward_move_count, counts[lead], lead.name)
+        self.assertTrue(
+            backward.filtered(lambda row: row.stage_from_id.is_won),
+            "some won opportunities were reopened",
+        )
+        self.assertTrue(self.rows.filtered(lambda row: row.event == "restored"))
+
+    # ------------------------------------------------------------
+    # Opportunities
+    # ------------------------------------------------------------
+
+    def test_won_lost_open(self):
+        """Won, lost and open opportunities look like crm's own: probability,
+        closing date, lost reason; open ones carry revenue and closing dates."""
+        self.assertTrue(25 <= len(self.won) <= 60, len(self.won))
+        self.assertTrue(30 <= len(self.lost) <= 80, len(self.lost))
+        self.assertGreaterEqual(len(self.open), 40)
+        for lead in self.won:
+            self.assertEqual(lead.probability, 100)
+            self.assertEqual(lead.date_closed, self.rows_of[lead][-1].date_in)
+            self.assertGreater(lead.expected_revenue, 0)
+        for lead in self.lost:
+            self.assertEqual(lead.probability, 0)
+            self.assertTrue(lead.lost_reason_id, lead.name)
+            self.assertEqual(lead.date_closed, self.rows_of[lead][-1].date_in)
+        for lead in self.open:
+            self.assertFalse(lead.date_closed, lead.name)
+            self.assertTrue(0 < lead.probability < 100, lead.name)
+            # criteria of the stages it passed: revenue estimated, closing date set
+            if self.rank[lead.stage_id.id] > self.rank[self.stages["needs"].id]:
+                self.assertGreater(lead.expected_revenue, 0, lead.name)
+                self.assertTrue(lead.date_deadline, lead.name)
+        with_revenue = self.open.filtered("expected_revenue")
+        self.assertGreaterEqual(len(with_revenue), 0.8 * len(self.open))
+        self.assertGreaterEqual(len(self.leads.filtered("deadline_push_count")), 20)
+
+    def test_checks(self):
+        """One check per criterion; every forward move passed its gate; evidence,
+        who and when on met checks."""
+        pairs = Counter((check.lead_id, check.criterion_id) for check in self.checks)
+        self.assertEqual(set(pairs.values()), {1}, "one check per criterion")
+        users = self.leads.user_id | self.manager
+        for check in self.checks:
+            lead = check.lead_id
+            if check.state == "met":
+                self.assertIn(check.done_by_id, users)
+                self.assertTrue(
+                    self.rows_of[lead][0].date_in <= check.done_date <= self.now
+                )
+                if check.kind == "checklist":
+                    self.assertTrue(check.evidence, check.criterion_id.name)
+            elif check.state == "waived":
+                self.assertEqual(check.waived_by_id, self.manager)
+                self.assertTrue(check.waive_reason)
+            else:
+                self.assertFalse(check.done_by_id or check.done_date)
+        met = self.checks.filtered(lambda check: check.state != "todo")
+        done = {(check.lead_id, check.criterion_id) for check in met}
+        for lead in self.leads:
+            # every move forward passed the gate: criteria met or waived
+            for row in self.rows_of[lead]:
+                if (
+                    row.event in ("enter", "won")
+                    and row.stage_from_id
+                    and not row.is_backward
+                ):
+                    for criterion in row.stage_from_id.criterion_ids:
+                        self.assertIn((lead, criterion), done, lead.name)
+            # the checks of the current stage exist, as the addon creates them
+            for criterion in lead.stage_id.criterion_ids:
+                self.assertIn(criterion, lead.check_ids.criterion_id, lead.name)
+        # automatic criteria (field set, meeting done) agree with the opportunity,
+        # as the addon evaluates them: a met "demo" check has its done meeting
+        automatic = self.checks.filtered(
+            lambda check: check.kind != "checklist" and check.state != "waived"
+        )
+        live = self.leads._funnel_criteria_met(automatic.criterion_id)
+        for check in automatic:
+            self.assertEqual(
+                check.state == "met",
+                (check.lead_id.id, check.criterion_id.id) in live,
+                f"{check.lead_id.name}: {check.criterion_id.name}",
+            )
+        ready = self.open.filtered("gate_ready")
+        self.assertTrue(ready and ready != self.open, "some open ones are gate ready")
+
+    def test_next_steps(self):
+        """Most open opportunities have a next activity, some none; some rot."""
+        planned = self.open.filtered("activity_ids")
+        self.assertGreaterEqual(len(planned), 25)
+        self.assertGreaterEqual(len(self.open - planned), 10, "some have no next step")
+        self.assertIn("overdue", planned.mapped("activity_state"))
+        self.assertFalse((self.won | self.lost).activity_ids)
+        rotting = self.env["crm.lead"].search(
+            [("id", "in", self.open.ids), ("is_rotting", "=", True)]
+        )
+        self.assertTrue(5 <= len(rotting) < len(self.open), len(rotting))
+
+    def test_best_rep(self):
+        """Chen Jing wins more often and faster than the three others."""
+        win_rates, cycles = {}, {}
+        for rep in self.leads.user_id:
+            won = self.won.filtered(lambda lead, rep=rep: lead.user_id == rep)
+            lost = self.lost.filtered(lambda lead, rep=rep: lead.user_id == rep)
+            self.assertTrue(won and lost, rep.name)
+            win_rates[rep] = len(won) / (len(won) + len(lost))
+            cycles[rep] = sum(
+                (lead.date_closed - self.rows_of[lead][0].date_in).days for lead in won
+            ) / len(won)
+        others = set(win_rates) - {self.best_rep}
+        for rep in others:
+            self.assertGreater(
+                win_rates[self.best_rep], win_rates[rep] + 0.15, rep.name
+            )
+            self.assertLess(cycles[self.best_rep], cycles[rep], rep.name)
+
+    # ------------------------------------------------------------
+    # Reports
+    # ------------------------------------------------------------
+
+    def test_stage_history_pivot(self):
+        """The pivot of Stage History (days in stage by stage × salesperson) has a
+        value for each stage of the funnel, for the manager and for a rep."""
+        domain = [("lead_id", "in", self.leads.ids)]
+        History = self.env["funnel.stage.history"]
+        groups = History.with_user(self.manager).read_group(
+            domain, ["days_in_stage:avg"], ["stage_id", "user_id"], lazy=False
+        )
+        values = {
+            (group["stage_id"][0], group["user_id"][0]): group["days_in_stage"]
+            for group in groups
+        }
+        for key, stage in self.stages.items():
+            stage_values = [
+                value
+                for (stage_id, __), value in values.items()
+                if stage_id == stage.id
+            ]
+            self.assertTrue(any(stage_values), key)
+        for key in FUNNEL:
+            for rep in self.leads.user_id:
+                self.assertTrue(
+                    values.get((self.stages[key].id, rep.id)), (key, rep.name)
+                )
+        mine = History.with_user(self.best_rep).read_group(
+            domain, ["days_in_stage:avg"], ["stage_id", "user_id"], lazy=False
+        )
+        self.assertEqual({group["user_id"][0] for group in mine}, {self.best_rep.id})
+        self.assertLessEqual(
+            {self.stages[key].id for key in FUNNEL},
+            {group["stage_id"][0] for group in mine if group["days_in_stage"]},
+        )

@@ -1,0 +1,1559 @@
+#!/usr/bin/env python3
+"""Generate the demo data of Sales Funnel Pro: a calibration-equipment vendor.
+
+The vendor sells electrical, temperature and pressure calibrators, calibration software
+and accredited calibration services through two sales teams and four reps. About 150
+opportunities are simulated over the last twelve months, stage by stage, with a seeded
+random generator, so that every run writes the same files:
+
+- each opportunity moves through the professional funnel (Start, Needs confirmed,
+  Solution & quote, Negotiation, Won) and is won, lost or still open today;
+- exit criteria are met on the way (with evidence, by the rep, at a date inside the
+  stay), sometimes waived by the sales manager with a reason;
+- a few go back a stage, a few lost ones are restored, a few won ones are reopened;
+- expected closing dates slip and are pushed;
+- calls, meetings and e-mails are logged as done activities, and most open
+  opportunities have a next activity planned.
+
+One rep, Chen Jing, wins more and faster than the others, so that the reports have a
+story to tell. All dates are written relative to the day the data is loaded.
+
+Usage::
+
+    python3 tools/gen_demo_data.py          # write sales_funnel_pro/demo/*.xml
+    python3 tools/gen_demo_data.py --check  # fail when the files are not up to date
+"""
+
+import argparse
+import random
+import sys
+import textwrap
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+from xml.sax.saxutils import escape, quoteattr
+
+SEED = 8  # one seed among a few tried: a spread that reads well in the reports
+LEAD_COUNT = 150
+HISTORY_DAYS = 360
+DEMO_DIR = Path(__file__).resolve().parent.parent / "sales_funnel_pro" / "demo"
+
+DAY = 1440  # simulated time is in minutes, relative to today 00:00 (UTC)
+WORK_START, WORK_END = 60, 630  # 01:00-10:30 UTC: office hours in China
+
+# ---------------------------------------------------------------------------------
+# The funnel (as created by the professional funnel template)
+# ---------------------------------------------------------------------------------
+
+FUNNEL = ["start", "needs", "solution", "negotiation"]
+STAGE_NAMES = {
+    "start": "Start",
+    "needs": "Needs confirmed",
+    "solution": "Solution & quote",
+    "negotiation": "Negotiation",
+    "won": "Won",
+}
+WIN_RATE = {"start": 10, "needs": 25, "solution": 50, "negotiation": 75, "won": 100}
+CATEGORY = {
+    "start": "pipeline",
+    "needs": "pipeline",
+    "solution": "best_case",
+    "negotiation": "commit",
+    "won": "closed",
+}
+# exit criteria of each stage: key -> kind
+CRITERIA = {
+    "start": {
+        "budget": "checklist",
+        "decision_maker": "checklist",
+        "customer": "field",
+    },
+    "needs": {"needs_documented": "checklist", "revenue": "field"},
+    "solution": {"demo": "activity", "quotation": "checklist", "closing_date": "field"},
+    "negotiation": {"terms": "checklist"},
+}
+CRITERION_NAMES = {
+    "budget": "Budget identified",
+    "decision_maker": "Decision maker identified",
+    "customer": "Customer set",
+    "needs_documented": "Needs documented",
+    "revenue": "Expected revenue estimated",
+    "demo": "Demo or site visit held",
+    "quotation": "Quotation sent",
+    "closing_date": "Expected closing date set",
+    "terms": "Terms agreed",
+}
+# median days in each stage, before the rep's pace and the deal size
+STAGE_DAYS = {"start": 9, "needs": 11, "solution": 15, "negotiation": 18}
+
+# ---------------------------------------------------------------------------------
+# People
+# ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Rep:
+    key: str
+    name: str
+    login: str
+    team: str
+    function: str
+    # chance to advance from each funnel stage (the rest is lost or goes back)
+    advance: tuple
+    pace: float  # multiplies the stage durations
+    stall: float  # chance that a stay drags on (rotting)
+    planning: float  # chance that an open opportunity has a next activity planned
+    optimism: float  # share of the remaining cycle the rep expects at qualification
+    weight: float  # share of the opportunities
+
+
+REPS = [
+    Rep(
+        key="chen_jing",
+        name="Chen Jing",
+        login="chen.jing",
+        team="process",
+        function="Senior Account Manager",
+        advance=(0.88, 0.85, 0.8, 0.86),
+        pace=0.65,
+        stall=0.05,
+        planning=0.92,
+        optimism=0.9,
+        weight=0.27,
+    ),
+    Rep(
+        key="mark_thompson",
+        name="Mark Thompson",
+        login="mark.thompson",
+        team="process",
+        function="Account Manager",
+        advance=(0.78, 0.72, 0.62, 0.74),
+        pace=1.15,
+        stall=0.2,
+        planning=0.6,
+        optimism=0.6,
+        weight=0.25,
+    ),
+    Rep(
+        key="liu_yang",
+        name="Liu Yang",
+        login="liu.yang",
+        team="labs",
+        function="Account Manager",
+        advance=(0.8, 0.76, 0.68, 0.78),
+        pace=1.0,
+        stall=0.12,
+        planning=0.75,
+        optimism=0.7,
+        weight=0.25,
+    ),
+    Rep(
+        key="anna_keller",
+        name="Anna Keller",
+        login="anna.keller",
+        team="labs",
+        function="Account Manager",
+        advance=(0.78, 0.72, 0.64, 0.74),
+        pace=1.1,
+        stall=0.16,
+        planning=0.65,
+        optimism=0.65,
+        weight=0.23,
+    ),
+]
+MANAGER = ("helen_zhou", "Helen Zhou", "helen.zhou", "Head of Sales")
+TEAMS = {
+    "process": ("Process Industries", "Petrochemicals, power, pharma and food plants"),
+    "labs": ("Labs & Utilities", "Calibration labs, metrology, water, gas and grid"),
+}
+
+# ---------------------------------------------------------------------------------
+# Customers: plants for the process team, labs and utilities for the other one
+# ---------------------------------------------------------------------------------
+
+
+class Customer(NamedTuple):
+    key: str
+    name: str
+    city: str
+    country: str  # XML id in base: base.<country>
+    industry: str  # NACE section: base.res_partner_industry_<industry>
+    team: str
+    contact: str
+    function: str
+
+
+# fmt: off
+CUSTOMERS = [
+    # process industries
+    Customer("yangtze_petrochem", "Yangtze Delta Petrochemical Co.", "Ningbo", "cn",
+             "C", "process", "Wang Lei", "Instrument & Control Manager"),
+    Customer("donghai_lng", "Donghai LNG Terminal", "Zhoushan", "cn", "D", "process",
+             "Zhao Min", "Maintenance Superintendent"),
+    Customer("huabei_power", "Huabei Thermal Power Plant No. 2", "Tianjin", "cn", "D",
+             "process", "Sun Hao", "C&I Engineer"),
+    Customer("jinling_pharma", "Jinling Pharmaceutical Manufacturing", "Nanjing", "cn",
+             "C", "process", "Xu Ting", "Validation Manager"),
+    Customer("pearl_refining", "Pearl River Refining Co.", "Guangzhou", "cn", "C",
+             "process", "Huang Jun", "Head of the Instrument Workshop"),
+    Customer("qilu_chemicals", "Qilu Fine Chemicals", "Zibo", "cn", "C", "process",
+             "Ma Qiang", "Maintenance Manager"),
+    Customer("bohai_steel", "Bohai Steel Group", "Tangshan", "cn", "C", "process",
+             "Guo Feng", "Energy Metering Supervisor"),
+    Customer("sichuan_gas", "Sichuan Basin Gas Processing", "Chengdu", "cn", "B",
+             "process", "Deng Yu", "Metering Engineer"),
+    Customer("hangzhou_bio", "Hangzhou Bay Biologics", "Hangzhou", "cn", "C", "process",
+             "Lin Yan", "QA Validation Lead"),
+    Customer("jilin_fertilizer", "Northeast Fertilizer Works", "Jilin", "cn", "C",
+             "process", "Liang Bo", "Instrument Engineer"),
+    Customer("yichang_paper", "Three Gorges Paper Mill", "Yichang", "cn", "C",
+             "process", "Tang Hui", "Plant Engineering Manager"),
+    Customer("shenzhen_foods", "Shenzhen Bright Foods", "Shenzhen", "cn", "C",
+             "process", "Zheng Li", "Utilities Manager"),
+    Customer("shandong_petro", "Shandong Coastal Petrochemical", "Qingdao", "cn", "C",
+             "process", "Yu Xiaodong", "Chief Instrument Engineer"),
+    Customer("ordos_coal_chem", "Ordos Coal Chemical Co.", "Ordos", "cn", "C",
+             "process", "Bai Gang", "Maintenance Planner"),
+    Customer("hubei_hydro", "Hubei Hydropower Station", "Yichang", "cn", "D", "process",
+             "Peng Wei", "Protection & Control Engineer"),
+    Customer("rhine_chemicals", "Rhine Valley Chemicals GmbH", "Mannheim", "de", "C",
+             "process", "Jonas Weber", "Head of Instrumentation"),
+    Customer("gulf_refining", "Gulf Coast Refining LLC", "Houston", "us", "C",
+             "process", "Robert Hayes", "I&E Supervisor"),
+    Customer("kinabalu_palm", "Kinabalu Palm Oil Refinery", "Sandakan", "my", "C",
+             "process", "Ahmad Rahman", "Plant Engineer"),
+    Customer("mekong_power", "Mekong Power Generation", "Ho Chi Minh City", "vn", "D",
+             "process", "Nguyen Van Minh", "Maintenance Manager"),
+    # labs and utilities
+    Customer("shanghai_cal", "Shanghai Precision Calibration Center", "Shanghai", "cn",
+             "M", "labs", "Zhou Yi", "Technical Manager"),
+    Customer("guangdong_metrology", "Guangdong Metrology Services", "Guangzhou", "cn",
+             "M", "labs", "Feng Qian", "Head of the Temperature Lab"),
+    Customer("pearl_water", "Pearl River Water Group", "Foshan", "cn", "E", "labs",
+             "Lu Wen", "Metering & Instrumentation Manager"),
+    Customer("capital_gas", "Capital Gas Distribution Co.", "Beijing", "cn", "D",
+             "labs", "Cao Yang", "Meter Lab Supervisor"),
+    Customer("northern_grid", "Northern Grid Electrical Test Lab", "Shenyang", "cn",
+             "D", "labs", "Han Xue", "Lab Director"),
+    Customer("xian_university", "Xi'an University of Technology, Thermal Lab", "Xi'an",
+             "cn", "P", "labs", "Qin Lu", "Professor"),
+    Customer("suzhou_aero", "Suzhou Aero Components Test Lab", "Suzhou", "cn", "M",
+             "labs", "Kong Wei", "Quality Engineer"),
+    Customer("chongqing_water", "Chongqing Water Supply Group", "Chongqing", "cn", "E",
+             "labs", "Jiang Tao", "Head of Metering"),
+    Customer("wuhan_qc", "Wuhan Pharma QC Laboratory", "Wuhan", "cn", "M", "labs",
+             "Yuan Fang", "QC Manager"),
+    Customer("xiamen_cal", "Xiamen Port Calibration Services", "Xiamen", "cn", "M",
+             "labs", "Fu Lin", "Operations Manager"),
+    Customer("nordic_metrology", "Nordic Metrology AB", "Borås", "se", "M", "labs",
+             "Erik Lindqvist", "Pressure Lab Manager"),
+    Customer("alpine_cal", "Alpine Calibration Laboratory", "Graz", "at", "M", "labs",
+             "Katrin Huber", "Quality Manager"),
+    Customer("sg_utilities", "Lion City Utilities Test Centre", "Singapore", "sg", "E",
+             "labs", "Tan Wei Ming", "Senior Engineer"),
+    Customer("kyushu_power", "Kyushu Power Testing Laboratory", "Fukuoka", "jp", "D",
+             "labs", "Takashi Yamamoto", "Section Manager"),
+    Customer("gulf_metrology", "Gulf Metrology & Calibration LLC", "Dubai", "ae", "M",
+             "labs", "Omar Haddad", "General Manager"),
+    Customer("hk_water_lab", "Harbour Water Quality Laboratory", "Hong Kong", "hk", "E",
+             "labs", "Kelvin Chan", "Laboratory Manager"),
+]
+# fmt: on
+
+# ---------------------------------------------------------------------------------
+# Offers
+# ---------------------------------------------------------------------------------
+
+
+class Offer(NamedTuple):
+    key: str
+    name: str  # with {qty} when the quantity shows
+    short: str
+    price: tuple  # unit price range, USD
+    qty: tuple  # quantity range
+    tags: tuple
+    weight: tuple  # how often each team sells it: (process, labs)
+    spec: str  # what the customer needs, in a few words
+
+
+# fmt: off
+OFFERS = [
+    Offer("mpc", "{qty} multifunction process calibrators", "process calibrator",
+          (4500, 9000), (2, 16), ("electrical",), (5, 1),
+          "mA, V, RTD and thermocouple measure/simulate, 0.01 % accuracy"),
+    Offer("dpc", "{qty} documenting process calibrators with HART",
+          "documenting calibrator", (7000, 12000), (2, 10), ("electrical",), (4, 1),
+          "HART communication, automated loop tests, upload to the maintenance system"),
+    Offer("dry_block", "{qty} dry-block temperature calibrators",
+          "dry-block calibrator", (6000, 14000), (1, 8), ("temperature",), (3, 3),
+          "-30 to 660 °C, ±0.2 °C, interchangeable inserts"),
+    Offer("bath", "{qty} temperature calibration baths", "calibration bath",
+          (12000, 30000), (1, 3), ("temperature",), (1, 3),
+          "-40 to 200 °C, stability ±0.005 °C"),
+    Offer("sprt", "Reference thermometry set (SPRT and readout)", "SPRT set",
+          (8000, 25000), (1, 1), ("temperature",), (0, 3),
+          "ITS-90 SPRT, -189 to 660 °C, 8.5-digit readout"),
+    Offer("controller", "{qty} automated pressure controllers", "pressure controller",
+          (25000, 55000), (1, 3), ("pressure",), (2, 4),
+          "-1 to 210 bar, 0.01 %FS, pneumatic"),
+    Offer("hand_pump", "{qty} portable pressure calibrator kits",
+          "pressure calibrator kit", (2500, 6000), (3, 20), ("pressure",), (4, 1),
+          "0 to 700 bar with hand pumps, 0.025 %FS"),
+    Offer("deadweight", "Hydraulic deadweight tester", "deadweight tester",
+          (15000, 40000), (1, 2), ("pressure",), (1, 4),
+          "up to 1,000 bar oil, 0.015 % of reading, accredited certificate"),
+    Offer("reference", "Electrical reference calibrator", "reference calibrator",
+          (30000, 70000), (1, 1), ("electrical",), (0, 3),
+          "multimeter calibration up to 8.5 digits, 1 ppm"),
+    Offer("software", "Calibration management software, {qty} seats",
+          "calibration software", (700, 1200), (10, 60), ("software",), (3, 3),
+          "asset history, calibration schedules, calibrator upload, audit trail"),
+    Offer("service", "Accredited on-site calibration contract ({qty} instruments)",
+          "calibration contract", (40, 90), (150, 900), ("service",), (3, 3),
+          "ISO/IEC 17025 accredited certificates, on-site during the shutdown"),
+    Offer("meter_bench", "Water meter test bench", "meter test bench", (60000, 180000),
+          (1, 1), ("pressure",), (0, 2),
+          "DN15 to DN50 meters, 0.2 % uncertainty, automatic reports"),
+    Offer("mobile_lab", "Mobile calibration laboratory", "mobile lab", (150000, 260000),
+          (1, 1), ("electrical", "temperature", "pressure"), (1, 1),
+          "temperature, pressure and electrical calibration in one van"),
+]
+# fmt: on
+CONTEXTS = {
+    "process": [
+        "fleet renewal",
+        "for the turnaround",
+        "for the new production unit",
+        "replacement of obsolete units",
+        "for the maintenance workshop",
+        "for the validation team",
+    ],
+    "labs": [
+        "scope extension",
+        "replacement of obsolete units",
+        "for the new laboratory",
+        "for the metering lab",
+        "accreditation audit follow-up",
+        "second set for field work",
+    ],
+}
+# tag key -> name of a new tag, or the XML id of a tag of sales_team's demo data
+TAGS = {
+    "electrical": "Electrical",
+    "temperature": "Temperature",
+    "pressure": "Pressure",
+    "tender": "Tender",
+    "software": "sales_team.categ_oppor2",
+    "service": "sales_team.categ_oppor3",
+}
+
+
+def tag_ref(tag):
+    return TAGS[tag] if "." in TAGS[tag] else f"crm_tag_{tag}_demo"
+
+
+LOST_REASONS = {
+    "competitor": "Lost to a competitor",
+    "budget": "Budget frozen",
+    "postponed": "Project postponed",
+    "spec": "Specification not met",
+    "silent": "No answer from the customer",
+    "price": None,  # crm's "Too expensive"
+}
+LOST_BY_STAGE = {
+    "start": ["silent", "budget", "postponed", "postponed"],
+    "needs": ["spec", "postponed", "budget", "silent"],
+    "solution": ["price", "competitor", "competitor", "spec"],
+    "negotiation": ["competitor", "price", "price", "budget"],
+}
+
+EVIDENCE = {
+    "budget": [
+        "Budget of about {amount} in this year's maintenance plan, confirmed by "
+        "{contact}.",
+        "Capex request of {amount} approved by the plant manager; {contact} holds the "
+        "budget.",
+        "Funded from the instrument department's budget (about {amount}), confirmed "
+        "by phone.",
+        "Part of the annual equipment budget ({amount}), released by the director.",
+    ],
+    "decision_maker": [
+        "{contact} ({function}) decides; the plant manager signs the order.",
+        "Technical decision by {contact}; procurement signs above 50,000.",
+        "{contact} ({function}) chairs the evaluation; purchasing issues the order.",
+    ],
+    "needs_documented": [
+        "Requirements confirmed by e-mail: {spec}; {qty} unit(s).",
+        "Requirement sheet signed off by {contact}: {spec}.",
+        "Site survey notes shared with {contact}: {spec}; traceable to national "
+        "standards.",
+    ],
+    "quotation": [
+        "Quotation Q-{number} sent to {contact}: {amount}, delivery {weeks} weeks.",
+        "Quotation Q-{number} ({amount}) sent with the technical compliance sheet.",
+    ],
+    "terms": [
+        "Price {amount}, delivery {weeks} weeks, 30 % advance and 70 % on acceptance; "
+        "confirmed by procurement.",
+        "Final offer accepted in writing: {amount}, two-year warranty, on-site "
+        "training included.",
+        "Terms agreed at the negotiation meeting: {amount}, payment at 60 days, "
+        "installation by our service team.",
+    ],
+}
+WAIVE_REASONS = {
+    "budget": [
+        "Framework agreement with the group: the budget is released per call-off.",
+        "State-funded project: the budget line is published in the procurement plan.",
+    ],
+    "decision_maker": [
+        "Public tender: the evaluation committee decides and is not disclosed.",
+    ],
+    "needs_documented": [
+        "Repeat of last year's order; the specification is unchanged.",
+        "Tender: we quote to the published specification.",
+    ],
+    "demo": [
+        "Repeat order of the model already in use at the site; no demo needed.",
+        "The customer tried the unit at the trade show; no site visit needed.",
+        "The sister plant uses the same calibrators; a reference call replaced the "
+        "demo.",
+    ],
+    "quotation": [
+        "Budgetary price accepted by phone; the formal quotation follows with the "
+        "contract.",
+    ],
+    "terms": [
+        "Purchase order received on our standard terms; the signed terms follow by "
+        "mail.",
+    ],
+}
+WAIVABLE = {
+    "start": ["budget", "decision_maker"],
+    "needs": ["needs_documented"],
+    "solution": ["demo", "demo", "quotation"],
+    "negotiation": ["terms"],
+}
+NEXT_STEPS = {
+    "start": [
+        ("call", "Discovery call: budget and decision maker"),
+        ("email", "Send the product overview and references"),
+        ("call", "Call back {contact} about the project timing"),
+    ],
+    "needs": [
+        ("meeting", "Site survey of the instrument workshop"),
+        ("call", "Confirm ranges and accuracy with {contact}"),
+        ("todo", "Write up the requirement sheet"),
+    ],
+    "solution": [
+        ("meeting", "On-site demo of the {short}"),
+        ("email", "Follow up on quotation Q-{number}"),
+        ("call", "Technical clarification with {contact}"),
+    ],
+    "negotiation": [
+        ("call", "Negotiate payment terms with procurement"),
+        ("meeting", "Final negotiation meeting"),
+        ("email", "Send the revised offer"),
+    ],
+}
+ACTIVITY_TYPES = {
+    "call": ("mail.mail_activity_data_call", "Call"),
+    "meeting": ("mail.mail_activity_data_meeting", "Meeting"),
+    "email": ("mail.mail_activity_data_email", "Email"),
+    "todo": ("mail.mail_activity_data_todo", "To-Do"),
+}
+
+
+# ---------------------------------------------------------------------------------
+# Simulation
+# ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    event: str
+    stage: str
+    stage_from: str | None
+    date_in: int
+    moved_by: str
+    revenue: float
+    probability: float
+    date_out: int | None = None
+    backward: bool = False
+    waive_reason: str | None = None
+
+
+@dataclass
+class Check:
+    criterion: str
+    stage: str
+    state: str = "todo"
+    date: int | None = None
+    by: str | None = None
+    evidence: str | None = None
+    waive_reason: str | None = None
+
+
+@dataclass
+class Message:
+    date: int
+    author: str
+    kind: str  # call / meeting / email / todo, or "note"
+    summary: str
+    feedback: str = ""
+
+
+@dataclass
+class Lead:
+    number: int
+    rep: Rep
+    customer: Customer
+    offer: Offer
+    qty: int
+    name: str
+    estimate: float
+    quote_number: str
+    created: int
+    priority: str
+    tags: list
+    revenue: float = 0.0
+    probability: float = 10.0
+    stage: str = "start"
+    active: bool = True
+    won: bool = False
+    lost_reason: str | None = None
+    date_closed: int | None = None
+    deadline: int | None = None  # day, relative to today
+    pushes: int = 0
+    backward_moves: int = 0
+    rows: list = field(default_factory=list)
+    checks: dict = field(default_factory=dict)
+    messages: list = field(default_factory=list)
+    next_step: tuple | None = None  # (kind, summary, due day)
+
+    @property
+    def xmlid(self):
+        return f"crm_lead_{self.number:03d}_demo"
+
+    @property
+    def contact(self):
+        return self.customer.contact
+
+    @property
+    def function(self):
+        return self.customer.function
+
+    @property
+    def short(self):
+        return self.offer.short
+
+    @property
+    def date_last_stage_update(self):
+        entries = [row for row in self.rows if row.event in ("enter", "won")]
+        return entries[-1].date_in
+
+
+def day_of(moment):
+    return moment // DAY
+
+
+@dataclass
+class Stay:
+    """One stay of an opportunity in a stage, from ``start`` to ``end``."""
+
+    sim: "Simulation"
+    lead: Lead
+    start: int
+    end: int
+    chance: float  # that an open criterion gets met during the stay
+    waived: str | None
+
+    def happens(self, factor=1.0):
+        return self.chance >= 1 or self.sim.rng.random() < self.chance * factor
+
+    def todo(self, criterion):
+        check = self.lead.checks[criterion]
+        return check.state == "todo" and criterion != self.waived
+
+    def moment(self, low, high):
+        return self.sim.within(self.start, self.end, low, high)
+
+
+class Simulation:
+    """Plays each opportunity forward from its creation until today."""
+
+    def __init__(self, seed=SEED):
+        self.rng = random.Random(seed)
+        self.quote_counter = 0
+
+    # time ------------------------------------------------------------------------
+
+    def at(self, day):
+        """A moment of office hours on ``day``."""
+        return day * DAY + self.rng.randint(WORK_START, WORK_END)
+
+    def within(self, start, end, low=0.1, high=0.9):
+        """A moment between ``start`` and ``end`` (and before today), preferably in
+        office hours."""
+        end = min(end, 0)
+        span = end - start
+        if span <= 2:
+            return start
+        moment = start + int(span * self.rng.uniform(low, high))
+        day = day_of(moment)
+        office = self.at(day)
+        if start < office < end:
+            moment = office
+        return max(start + 1, min(moment, end - 1))
+
+    def later(self, start, days):
+        """A moment in office hours ``days`` days (at least one) after ``start``."""
+        return self.at(day_of(start) + max(1, round(days)))
+
+    # helpers ---------------------------------------------------------------------
+
+    def money(self, amount, step=100):
+        return float(max(step, round(amount / step) * step))
+
+    def stay(self, lead, stage):
+        days = STAGE_DAYS[stage] * lead.rep.pace * self.rng.lognormvariate(0, 0.45)
+        days *= 1 + min(0.8, lead.estimate / 250000)
+        if self.rng.random() < lead.rep.stall:
+            days *= 2.2
+        return max(1.0, days)
+
+    def text(self, lead, template):
+        return template.format(
+            amount=f"{lead.revenue or lead.estimate:,.0f} USD",
+            contact=lead.contact,
+            function=lead.function,
+            spec=lead.offer.spec,
+            qty=lead.qty,
+            number=lead.quote_number,
+            weeks=self.rng.choice([4, 6, 8, 10]),
+            short=lead.short,
+        )
+
+    def push_deadline(self, lead, moment):
+        """The rep moves the expected closing date later when it has passed."""
+        if lead.deadline is not None and lead.deadline < day_of(moment):
+            lead.deadline = day_of(moment) + self.rng.randint(21, 50)
+            lead.pushes += 1
+
+    def enter(self, lead, stage, moment, moved_by, event="enter", backward=False):
+        stage_from = lead.rows[-1].stage if lead.rows else None
+        if lead.rows:
+            lead.rows[-1].date_out = moment
+        lead.stage = stage
+        lead.probability = WIN_RATE[stage]
+        row = Row(
+            event,
+            stage,
+            stage_from,
+            moment,
+            moved_by,
+            lead.revenue,
+            lead.probability,
+            backward=backward,
+        )
+        lead.rows.append(row)
+        if backward:
+            lead.backward_moves += 1
+        # the checks of the new stage, and what the opportunity already satisfies
+        for criterion in CRITERIA.get(stage, {}):
+            check = lead.checks.setdefault(criterion, Check(criterion, stage))
+            if check.state == "todo" and self.auto_met(lead, criterion):
+                check.state, check.date, check.by = "met", moment, moved_by
+        return row
+
+    def auto_met(self, lead, criterion):
+        if criterion == "customer":
+            return True
+        if criterion == "revenue":
+            return bool(lead.revenue)
+        if criterion == "closing_date":
+            return lead.deadline is not None
+        if criterion == "demo":
+            return any(m.kind == "meeting" for m in lead.messages)
+        return False
+
+    def meet(self, lead, criterion, moment):
+        check = lead.checks[criterion]
+        if check.state != "todo":
+            return
+        check.state, check.date, check.by = "met", moment, lead.rep.key
+        if CRITERIA[check.stage][criterion] == "checklist":
+            check.evidence = self.text(lead, self.rng.choice(EVIDENCE[criterion]))
+
+    def log(self, lead, moment, kind, summary, feedback=""):
+        lead.messages.append(
+            Message(moment, lead.rep.key, kind, self.text(lead, summary), feedback)
+        )
+
+    # one stay in a stage -----------------------------------------------------------
+
+    def work_stage(self, lead, stage, start, end, outcome, waived=None):
+        """What happens while the opportunity is in ``stage`` from ``start`` to
+        ``end``: activities, revenue and closing date, criteria met. ``outcome`` is
+        "forward" (every criterion met or waived), "lost", "back" or "open"."""
+        end = min(end, 0)
+        if outcome == "forward":
+            chance = 1.0
+        elif outcome == "open":
+            elapsed = (end - start) / DAY / max(1, STAGE_DAYS[stage] * lead.rep.pace)
+            chance = min(0.85, 0.2 + 0.6 * elapsed)
+        else:
+            chance = 0.45
+        if end - start < 30 and chance < 1:
+            return
+        stay = Stay(self, lead, start, end, chance, waived)
+        getattr(self, f"work_{stage}")(stay)
+
+    def work_start(self, stay):
+        lead = stay.lead
+        if not any(m.kind == "call" for m in lead.messages):
+            self.log(
+                lead,
+                stay.moment(0.05, 0.4),
+                "call",
+                "Discovery call with {contact}",
+                "Interested; asked for budget and timing.",
+            )
+        for criterion in ("budget", "decision_maker"):
+            if stay.todo(criterion) and stay.happens():
+                self.meet(lead, criterion, stay.moment(0.3, 0.95))
+
+    def work_needs(self, stay):
+        lead = stay.lead
+        if stay.todo("needs_documented") and stay.happens():
+            moment = stay.moment(0.3, 0.9)
+            self.meet(lead, "needs_documented", moment)
+            if not lead.revenue:
+                lead.revenue = self.money(lead.estimate, 500)
+                self.meet(lead, "revenue", self.within(moment, stay.end, 0.05, 0.5))
+        elif stay.todo("revenue") and stay.happens():
+            lead.revenue = self.money(lead.estimate, 500)
+            self.meet(lead, "revenue", stay.moment(0.4, 0.9))
+
+    def work_solution(self, stay):
+        lead = stay.lead
+        demo_at = stay.start
+        if stay.todo("demo") and stay.happens():
+            demo_at = stay.moment(0.15, 0.5)
+            feedback = self.rng.choice(
+                [
+                    "Stability and software convinced the team.",
+                    "Good demo; they want the quotation this month.",
+                    "Compared with their current units; ours is faster.",
+                ]
+            )
+            self.log(lead, demo_at, "meeting", "On-site demo of the {short}", feedback)
+            self.meet(lead, "demo", demo_at)
+        if stay.todo("quotation") and stay.happens():
+            moment = self.within(demo_at, stay.end, 0.3, 0.9)
+            lead.revenue = self.money(lead.estimate * self.rng.uniform(0.85, 1.2))
+            self.meet(lead, "quotation", moment)
+            self.log(lead, moment, "email", "Quotation Q-{number} sent")
+
+    def work_negotiation(self, stay):
+        lead = stay.lead
+        if self.rng.random() < 0.7:
+            self.log(
+                lead,
+                stay.moment(0.1, 0.5),
+                "call",
+                "Price and delivery terms with procurement",
+                "They ask for a better price and 60-day payment.",
+            )
+        if stay.todo("terms") and stay.happens(0.5):
+            self.meet(lead, "terms", stay.moment(0.7, 0.98))
+
+    # one opportunity ------------------------------------------------------------------
+
+    def play(self, lead):
+        """Play the opportunity from its creation until today."""
+        rng, rep = self.rng, lead.rep
+        if rng.random() < 0.6:
+            lead.revenue = self.money(lead.estimate, 500)
+        self.enter(lead, "start", lead.created, rep.key)
+        index, moment, went_back, restored = 0, lead.created, False, False
+        while True:
+            stage = FUNNEL[index]
+            leave = self.later(moment, self.stay(lead, stage))
+            if restored:  # restored on purpose: moves on before today
+                leave = self.later(moment, rng.uniform(3, max(3, -day_of(moment) / 2)))
+                leave = min(leave, self.at(-1))
+            if day_of(leave) >= 0:
+                self.work_stage(lead, stage, moment, 0, "open")
+                self.finish_open(lead)
+                return
+            draw = rng.random()
+            if restored or draw < rep.advance[index]:
+                outcome = "forward"
+            elif index >= 2 and not went_back and draw < rep.advance[index] + 0.08:
+                outcome = "back"
+            else:
+                outcome = "lost"
+            restored = False
+            waived = None
+            if outcome == "forward" and rng.random() < 0.06:
+                todo = [c for c in WAIVABLE[stage] if lead.checks[c].state == "todo"]
+                waived = rng.choice(todo) if todo else None
+            self.work_stage(lead, stage, moment, leave, outcome, waived)
+            if outcome != "lost":
+                self.push_deadline(lead, leave)
+            if outcome == "forward":
+                moved_by, reason = rep.key, None
+                if waived:
+                    moved_by = MANAGER[0]
+                    reason = self.waive(lead, stage, waived, leave)
+                if index == len(FUNNEL) - 1:
+                    if self.win(lead, leave, moved_by, reason):
+                        return
+                    moment = lead.rows[-1].date_in
+                    continue
+                row = self.enter(lead, FUNNEL[index + 1], leave, moved_by)
+                row.waive_reason = reason
+                if index == 0 and lead.deadline is None:
+                    remaining = sum(STAGE_DAYS[s] for s in FUNNEL[1:]) * rep.pace
+                    lead.deadline = day_of(leave) + round(
+                        remaining * rep.optimism * rng.uniform(0.8, 1.3)
+                    )
+                index, moment = index + 1, leave
+            elif outcome == "back":
+                went_back = True
+                self.enter(lead, FUNNEL[index - 1], leave, rep.key, backward=True)
+                index, moment = index - 1, leave
+            else:
+                restore_at = self.lose(lead, stage, leave)
+                if restore_at is None:
+                    return
+                restored, moment = True, restore_at
+
+    def waive(self, lead, stage, criterion, moment):
+        check = lead.checks[criterion]
+        check.state, check.date, check.by = "waived", moment, MANAGER[0]
+        check.waive_reason = self.rng.choice(WAIVE_REASONS[criterion])
+        target = [*FUNNEL, "won"][FUNNEL.index(stage) + 1]
+        lead.messages.append(
+            Message(
+                moment,
+                MANAGER[0],
+                "note",
+                f"Advanced to “{STAGE_NAMES[target]}”",
+                f"{MANAGER[1]} waived: {STAGE_NAMES[stage]}: "
+                f"{CRITERION_NAMES[criterion]}. Reason: {check.waive_reason}",
+            )
+        )
+        return check.waive_reason
+
+    def win(self, lead, moment, moved_by, waive_reason=None):
+        """Won; a few are reopened shortly after. Return True when the story ends."""
+        lead.revenue = self.money(lead.revenue * self.rng.uniform(0.9, 1.0))
+        row = self.enter(lead, "won", moment, moved_by, event="won")
+        row.waive_reason = waive_reason
+        lead.won, lead.date_closed = True, moment
+        if day_of(moment) > -30 or self.rng.random() > 0.1:
+            return True
+        reopen = self.later(moment, self.rng.randint(2, 6))
+        lead.won, lead.date_closed = False, None
+        self.enter(lead, "negotiation", reopen, lead.rep.key, backward=True)
+        lead.messages.append(
+            Message(
+                reopen,
+                lead.rep.key,
+                "note",
+                "Back to Negotiation",
+                "The customer put the purchase order on hold: budget re-approval "
+                "needed.",
+            )
+        )
+        return False
+
+    def lose(self, lead, stage, moment):
+        """Lost; a few are restored weeks later. Return the restore moment, if any."""
+        lead.rows[-1].date_out = moment
+        lead.rows.append(
+            Row("lost", stage, stage, moment, lead.rep.key, lead.revenue, 0.0)
+        )
+        lead.active, lead.probability, lead.date_closed = False, 0.0, moment
+        lead.lost_reason = self.rng.choice(LOST_BY_STAGE[stage])
+        restore = self.later(moment, self.rng.randint(14, 40))
+        if day_of(moment) > -75 or day_of(restore) > -15 or self.rng.random() > 0.08:
+            return None
+        lead.rows[-1].date_out = restore
+        lead.rows.append(
+            Row(
+                "restored",
+                stage,
+                stage,
+                restore,
+                lead.rep.key,
+                lead.revenue,
+                WIN_RATE[stage],
+            )
+        )
+        lead.active, lead.probability, lead.date_closed = True, WIN_RATE[stage], None
+        lead.lost_reason = None
+        lead.messages.append(
+            Message(
+                restore,
+                lead.rep.key,
+                "note",
+                "Restored",
+                "The customer called back: the project is funded again.",
+            )
+        )
+        return restore
+
+    def finish_open(self, lead):
+        rng = self.rng
+        if lead.deadline is not None and lead.deadline < 0 and rng.random() < 0.7:
+            lead.deadline = rng.randint(7, 45)
+            lead.pushes += 1
+        lead.probability = max(
+            5, min(95, WIN_RATE[lead.stage] + rng.choice([-10, -5, 0, 0, 0, 5, 10]))
+        )
+        days_in_stage = -day_of(lead.rows[-1].date_in)
+        rotting = days_in_stage > {"start": 14, "needs": 21, "solution": 21}.get(
+            lead.stage, 30
+        )
+        if rng.random() < (0.35 if rotting else lead.rep.planning):
+            kind, summary = rng.choice(NEXT_STEPS[lead.stage])
+            draw = rng.random()
+            due = (
+                rng.randint(-10, -1)
+                if draw < 0.18
+                else 0
+                if draw < 0.26
+                else rng.randint(1, 21)
+            )
+            lead.next_step = (kind, self.text(lead, summary), due)
+
+    # all opportunities -------------------------------------------------------------
+
+    def new_lead(self, number):
+        rng = self.rng
+        rep = rng.choices(REPS, weights=[r.weight for r in REPS])[0]
+        customer = rng.choice([c for c in CUSTOMERS if c.team == rep.team])
+        team_index = 0 if rep.team == "process" else 1
+        offer = rng.choices(OFFERS, weights=[o.weight[team_index] for o in OFFERS])[0]
+        qty = rng.randint(*offer.qty)
+        estimate = qty * rng.uniform(*offer.price)
+        context = rng.choice(CONTEXTS[rep.team])
+        name = offer.name.format(qty=qty)
+        if "{qty}" not in offer.name or rng.random() < 0.7:
+            name = f"{name} – {context}"
+        # more recent opportunities than old ones: the pipeline grows
+        draw = rng.random()
+        if draw < 0.15:
+            age = rng.randint(2, 20)
+        elif draw < 0.55:
+            age = rng.randint(20, 110)
+        else:
+            age = rng.randint(110, HISTORY_DAYS)
+        self.quote_counter += rng.randint(3, 17)
+        tags = list(offer.tags)
+        if rng.random() < 0.15:
+            tags.append("tender")
+        return Lead(
+            number=number,
+            rep=rep,
+            customer=customer,
+            offer=offer,
+            qty=qty,
+            name=name,
+            estimate=estimate,
+            quote_number=f"{2400 + self.quote_counter:05d}",
+            created=self.at(-age),
+            priority=rng.choices("0123", weights=[4, 4, 2, 1])[0],
+            tags=tags,
+        )
+
+    def run(self):
+        leads = []
+        for number in range(1, LEAD_COUNT + 1):
+            lead = self.new_lead(number)
+            self.play(lead)
+            leads.append(lead)
+        return leads
+
+
+# ---------------------------------------------------------------------------------
+# XML
+# ---------------------------------------------------------------------------------
+
+
+def past(moment):
+    """Eval expression of a moment before today, relative to the loading day."""
+    day, minute = divmod(moment, DAY)
+    assert day <= -1, moment
+    return (
+        f"(DateTime.today() - relativedelta(days={-day}))"
+        f".strftime('%Y-%m-%d {minute // 60:02d}:{minute % 60:02d}:00')"
+    )
+
+
+def relative_date(day):
+    sign = "+" if day >= 0 else "-"
+    return (
+        f"(DateTime.today() {sign} relativedelta(days={abs(day)})).strftime('%Y-%m-%d')"
+    )
+
+
+def stage_search(stage):
+    return f"[('template_key', '=', '{stage}')]"
+
+
+class XmlFile:
+    def __init__(self, name, title):
+        self.name = name
+        self.lines = [
+            '<?xml version="1.0" encoding="utf-8"?>',
+            "<!-- Generated by tools/gen_demo_data.py: change the generator, not this "
+            "file. -->",
+            '<odoo noupdate="1">',
+        ]
+        self.comment(title)
+
+    def comment(self, text):
+        lines = textwrap.wrap(escape(text), 78)
+        lines[-1] += " -->"
+        self.lines.append(f"    <!-- {lines[0]}")
+        self.lines.extend(f"         {line}" for line in lines[1:])
+
+    def blank(self):
+        self.lines.append("")
+
+    def raw(self, text):
+        self.lines.extend(f"    {line}" if line else "" for line in text.split("\n"))
+
+    def record(self, xmlid, model, fields, context=None):
+        attrs = f'id="{xmlid}" model="{model}"'
+        if context:
+            attrs += f' context="{context}"'
+        self.lines.append(f"    <record {attrs}>")
+        for name, kind, value in fields:
+            self.lines.append(f"        {self.field(name, kind, value)}")
+        self.lines.append("    </record>")
+
+    @staticmethod
+    def field(name, kind, value):
+        if kind == "text":
+            return f'<field name="{name}">{escape(str(value))}</field>'
+        if kind == "html":
+            return f'<field name="{name}" type="html">{value}</field>'
+        if kind in ("ref", "eval", "search"):
+            return f"<field name={quoteattr(name)} {kind}={quoteattr(value)}/>"
+        raise ValueError(kind)
+
+    def text(self):
+        return "\n".join([*self.lines, "</odoo>", ""])
+
+
+NO_RESET_PASSWORD = "{'no_reset_password': True}"
+
+
+def user_fields(key):
+    return ("user_id", "ref", f"user_{key}_demo")
+
+
+def write_users(out):
+    out.record(
+        f"partner_{MANAGER[0]}_demo",
+        "res.partner",
+        [
+            ("name", "text", MANAGER[1]),
+            ("email", "text", f"{MANAGER[2]}@example.com"),
+            ("function", "text", MANAGER[3]),
+            ("tz", "text", "Asia/Shanghai"),
+        ],
+    )
+    out.record(
+        f"user_{MANAGER[0]}_demo",
+        "res.users",
+        context=NO_RESET_PASSWORD,
+        fields=[
+            ("partner_id", "ref", f"partner_{MANAGER[0]}_demo"),
+            ("login", "text", MANAGER[2]),
+            ("password", "text", MANAGER[2]),
+            ("company_id", "ref", "base.main_company"),
+            ("company_ids", "eval", "[Command.set([ref('base.main_company')])]"),
+            ("notification_type", "text", "inbox"),
+            (
+                "groups_id",
+                "eval",
+                "[Command.set([ref('base.group_user'), "
+                "ref('sales_team.group_sale_manager')])]",
+            ),
+        ],
+    )
+    for rep in REPS:
+        out.blank()
+        out.record(
+            f"partner_{rep.key}_demo",
+            "res.partner",
+            [
+                ("name", "text", rep.name),
+                ("email", "text", f"{rep.login}@example.com"),
+                ("function", "text", rep.function),
+                ("tz", "text", "Asia/Shanghai"),
+            ],
+        )
+        out.record(
+            f"user_{rep.key}_demo",
+            "res.users",
+            context=NO_RESET_PASSWORD,
+            fields=[
+                ("partner_id", "ref", f"partner_{rep.key}_demo"),
+                ("login", "text", rep.login),
+                ("password", "text", rep.login),
+                ("company_id", "ref", "base.main_company"),
+                ("company_ids", "eval", "[Command.set([ref('base.main_company')])]"),
+                ("notification_type", "text", "inbox"),
+                (
+                    "groups_id",
+                    "eval",
+                    "[Command.set([ref('base.group_user'), "
+                    "ref('sales_team.group_sale_salesman')])]",
+                ),
+            ],
+        )
+
+
+def write_teams(out):
+    for key, (name, _description) in TEAMS.items():
+        out.record(
+            f"crm_team_{key}_demo",
+            "crm.team",
+            [
+                ("name", "text", name),
+                ("user_id", "ref", f"user_{MANAGER[0]}_demo"),
+                ("company_id", "ref", "base.main_company"),
+                ("use_leads", "eval", "False"),
+                ("use_opportunities", "eval", "True"),
+            ],
+        )
+        for rep in REPS:
+            if rep.team == key:
+                out.record(
+                    f"crm_team_member_{rep.key}_demo",
+                    "crm.team.member",
+                    [
+                        ("crm_team_id", "ref", f"crm_team_{key}_demo"),
+                        user_fields(rep.key),
+                    ],
+                )
+        out.blank()
+
+
+def write_partners(out):
+    for key, name, city, country, industry, _team, contact, function in CUSTOMERS:
+        domain = key.replace("_", "-")
+        out.record(
+            f"res_partner_{key}_demo",
+            "res.partner",
+            [
+                ("name", "text", name),
+                ("is_company", "eval", "True"),
+                ("city", "text", city),
+                ("country_id", "ref", f"base.{country}"),
+                ("industry_id", "ref", f"base.res_partner_industry_{industry}"),
+                ("email", "text", f"info@{domain}.example.com"),
+                ("website", "text", f"https://www.{domain}.example.com"),
+            ],
+        )
+        login = contact.lower().replace(" ", ".")
+        out.record(
+            f"res_partner_{key}_contact_demo",
+            "res.partner",
+            [
+                ("name", "text", contact),
+                ("parent_id", "ref", f"res_partner_{key}_demo"),
+                ("function", "text", function),
+                ("email", "text", f"{login}@{domain}.example.com"),
+            ],
+        )
+
+
+STAGE_SETUP = """\
+<function model="funnel.template.wizard" name="_apply_template"/>
+
+<!-- crm's own demo opportunities were created before this module: build their
+     history from their chatter, then carry them over to the funnel stage for
+     stage (New, Qualified, Proposition), gates opened for that one move.
+     Archived (lost) ones stay where they were lost. -->
+<function model="funnel.stage.history" name="_backfill_from_tracking"/>
+<function model="crm.stage" name="write">
+    <value model="crm.stage" eval="obj().search([('template_key', 'in', ('start', \
+'needs'))]).ids"/>
+    <value eval="{'gate_policy': 'none'}"/>
+</function>
+<function model="crm.lead" name="write">
+    <value model="crm.lead" eval="obj().search([('stage_id', '=', \
+ref('crm.stage_lead1'))]).ids"/>
+    <value model="crm.stage" eval="{'stage_id': obj().search([('template_key', '=', \
+'start')]).id}"/>
+</function>
+<function model="crm.lead" name="write">
+    <value model="crm.lead" eval="obj().search([('stage_id', '=', \
+ref('crm.stage_lead2'))]).ids"/>
+    <value model="crm.stage" eval="{'stage_id': obj().search([('template_key', '=', \
+'needs')]).id}"/>
+</function>
+<function model="crm.lead" name="write">
+    <value model="crm.lead" eval="obj().search([('stage_id', '=', \
+ref('crm.stage_lead3'))]).ids"/>
+    <value model="crm.stage" eval="{'stage_id': obj().search([('template_key', '=', \
+'solution')]).id}"/>
+</function>
+<function model="crm.stage" name="write">
+    <value model="crm.stage" eval="obj().search([('template_key', 'in', ('start', \
+'needs'))]).ids"/>
+    <value eval="{'gate_policy': 'block'}"/>
+</function>
+
+<!-- crm's stock stages stay (other modules' demo data refers to them) but are
+     folded and put after the funnel: the pipeline shows the funnel, new
+     opportunities start in Start. -->
+<function model="crm.stage" name="write">
+    <value eval="[ref('crm.stage_lead1'), ref('crm.stage_lead2'), \
+ref('crm.stage_lead3')]"/>
+    <value eval="{'fold': True, 'sequence': 90}"/>
+</function>"""
+
+CLEANUP = """\
+<!-- Creating an opportunity records its entry in its stage *now* and the checks of
+     that stage; the dated history and checks below replace them. -->
+<function model="funnel.stage.history" name="unlink">
+    <value model="funnel.stage.history" eval="obj().search([('lead_id.team_id', 'in', \
+[ref('crm_team_process_demo'), ref('crm_team_labs_demo')])]).ids"/>
+</function>
+<function model="funnel.lead.check" name="unlink">
+    <value model="funnel.lead.check" eval="obj().search([('lead_id.team_id', 'in', \
+[ref('crm_team_process_demo'), ref('crm_team_labs_demo')])]).ids"/>
+</function>"""
+
+
+def write_leads(out, leads):
+    for key, label in TAGS.items():
+        if "." not in label:
+            out.record(f"crm_tag_{key}_demo", "crm.tag", [("name", "text", label)])
+    out.blank()
+    for key, label in LOST_REASONS.items():
+        if label:
+            out.record(
+                f"crm_lost_reason_{key}_demo",
+                "crm.lost.reason",
+                [("name", "text", label)],
+            )
+    out.blank()
+    for lead in leads:
+        rep = lead.rep
+        fields = [
+            ("name", "text", lead.name),
+            ("type", "text", "opportunity"),
+            ("partner_id", "ref", f"res_partner_{lead.customer.key}_contact_demo"),
+            user_fields(rep.key),
+            ("team_id", "ref", f"crm_team_{rep.team}_demo"),
+            ("stage_id", "search", stage_search(lead.stage)),
+            (
+                "tag_ids",
+                "eval",
+                "[Command.set(["
+                + ", ".join(f"ref('{tag_ref(tag)}')" for tag in lead.tags)
+                + "])]",
+            ),
+            ("priority", "text", lead.priority),
+            ("expected_revenue", "text", f"{lead.revenue:.0f}"),
+            ("probability", "text", f"{lead.probability:.0f}"),
+        ]
+        if lead.deadline is not None:
+            fields.append(("date_deadline", "eval", relative_date(lead.deadline)))
+        fields += [
+            ("create_date", "eval", past(lead.created)),
+            ("date_open", "eval", past(lead.created)),
+            ("date_last_stage_update", "eval", past(lead.date_last_stage_update)),
+        ]
+        if lead.pushes:
+            fields.append(("deadline_push_count", "text", lead.pushes))
+        if lead.backward_moves:
+            fields.append(("backward_move_count", "text", lead.backward_moves))
+        if lead.date_closed is not None:
+            fields.append(("date_closed", "eval", past(lead.date_closed)))
+        if not lead.active:
+            fields.append(("active", "eval", "False"))
+            reason = lead.lost_reason
+            fields.append(
+                (
+                    "lost_reason_id",
+                    "ref",
+                    "crm.lost_reason_1"
+                    if reason == "price"
+                    else f"crm_lost_reason_{reason}_demo",
+                )
+            )
+        fields.append(
+            (
+                "description",
+                "html",
+                f"<p>{escape(lead.contact)} ({escape(lead.function)}): "
+                f"{escape(lead.offer.spec)}.</p>",
+            )
+        )
+        out.record(lead.xmlid, "crm.lead", fields, context="{'tracking_disable': True}")
+    out.blank()
+    out.raw(CLEANUP)
+
+
+def write_history(out, leads):
+    for lead in leads:
+        out.blank()
+        out.comment(f"{lead.xmlid}: {lead.name}")
+        for index, row in enumerate(lead.rows, start=1):
+            fields = [
+                ("lead_id", "ref", lead.xmlid),
+                ("event", "text", row.event),
+            ]
+            if row.stage_from:
+                fields.append(("stage_from_id", "search", stage_search(row.stage_from)))
+            fields += [
+                ("stage_id", "search", stage_search(row.stage)),
+                ("date_in", "eval", past(row.date_in)),
+            ]
+            if row.date_out is not None:
+                fields.append(("date_out", "eval", past(row.date_out)))
+            fields += [
+                user_fields(lead.rep.key),
+                ("team_id", "ref", f"crm_team_{lead.rep.team}_demo"),
+                ("moved_by_id", "ref", f"user_{row.moved_by}_demo"),
+                ("company_id", "ref", "base.main_company"),
+                ("expected_revenue", "text", f"{row.revenue:.0f}"),
+                ("probability", "text", f"{row.probability:.0f}"),
+                ("forecast_category", "text", CATEGORY[row.stage]),
+            ]
+            if row.backward:
+                fields.append(("is_backward", "eval", "True"))
+            if row.waive_reason:
+                fields.append(("gate_waived", "eval", "True"))
+                fields.append(("waive_reason", "text", row.waive_reason))
+            out.record(
+                f"funnel_stage_history_{lead.number:03d}_{index}_demo",
+                "funnel.stage.history",
+                fields,
+            )
+
+
+def write_checks(out, leads):
+    for lead in leads:
+        out.blank()
+        out.comment(f"{lead.xmlid}: {lead.name}")
+        for criterion, check in lead.checks.items():
+            fields = [
+                ("lead_id", "ref", lead.xmlid),
+                (
+                    "criterion_id",
+                    "search",
+                    f"[('stage_id.template_key', '=', '{check.stage}'), "
+                    f"('template_key', '=', '{criterion}')]",
+                ),
+                ("state", "text", check.state),
+            ]
+            if check.state == "met":
+                if check.evidence:
+                    fields.append(("evidence", "text", check.evidence))
+                fields += [
+                    ("done_by_id", "ref", f"user_{check.by}_demo"),
+                    ("done_date", "eval", past(check.date)),
+                ]
+            elif check.state == "waived":
+                fields += [
+                    ("waived_by_id", "ref", f"user_{check.by}_demo"),
+                    ("waived_date", "eval", past(check.date)),
+                    ("waive_reason", "text", check.waive_reason),
+                ]
+            out.record(
+                f"funnel_lead_check_{lead.number:03d}_{criterion}_demo",
+                "funnel.lead.check",
+                fields,
+            )
+
+
+def write_messages(out, leads):
+    for lead in leads:
+        messages = sorted(lead.messages, key=lambda m: m.date)
+        for index, message in enumerate(messages, start=1):
+            fields = [
+                ("model", "text", "crm.lead"),
+                ("res_id", "ref", lead.xmlid),
+                ("author_id", "ref", f"partner_{message.author}_demo"),
+                ("date", "eval", past(message.date)),
+            ]
+            if message.kind == "note":
+                body = f"<p>{escape(message.summary)}. {escape(message.feedback)}</p>"
+                fields += [
+                    ("message_type", "text", "comment"),
+                    ("subtype_id", "ref", "mail.mt_note"),
+                ]
+            else:
+                xmlid, label = ACTIVITY_TYPES[message.kind]
+                body = f"<p>{label} done: {escape(message.summary)}</p>"
+                if message.feedback:
+                    body += f"<p>Feedback: {escape(message.feedback)}</p>"
+                fields += [
+                    ("message_type", "text", "notification"),
+                    ("subtype_id", "ref", "mail.mt_activities"),
+                    ("mail_activity_type_id", "ref", xmlid),
+                ]
+            fields.append(("body", "html", body))
+            out.record(
+                f"mail_message_{lead.number:03d}_{index}_demo", "mail.message", fields
+            )
+
+
+def write_activities(out, leads):
+    for lead in leads:
+        if not lead.next_step:
+            continue
+        kind, summary, due = lead.next_step
+        out.record(
+            f"mail_activity_{lead.number:03d}_demo",
+            "mail.activity",
+            [
+                ("res_model_id", "ref", "crm.model_crm_lead"),
+                ("res_id", "ref", lead.xmlid),
+                ("activity_type_id", "ref", ACTIVITY_TYPES[kind][0]),
+                ("summary", "text", summary),
+                ("date_deadline", "eval", relative_date(due)),
+                user_fields(lead.rep.key),
+            ],
+            context="{'mail_activity_quick_update': True}",
+        )
+
+
+FILES = [
+    (
+        "res_users_demo.xml",
+        "Sales team members: four reps and their manager. "
+        "Login and password are the same (e.g. chen.jing / chen.jing).",
+        write_users,
+    ),
+    ("crm_team_demo.xml", "Two sales teams.", write_teams),
+    (
+        "res_partner_demo.xml",
+        "Customers: plants, labs and utilities, with a contact each.",
+        write_partners,
+    ),
+    (
+        "crm_stage_demo.xml",
+        "The five stages of the professional funnel and their exit criteria.",
+        None,
+    ),
+    (
+        "crm_lead_demo.xml",
+        "A year of opportunities of a calibration-equipment vendor.",
+        write_leads,
+    ),
+    (
+        "funnel_stage_history_demo.xml",
+        "Stage history: every entry, exit, win and loss of the opportunities.",
+        write_history,
+    ),
+    (
+        "funnel_lead_check_demo.xml",
+        "Exit criteria checks: met (with evidence), "
+        "waived (with a reason) or still to do.",
+        write_checks,
+    ),
+    (
+        "mail_message_demo.xml",
+        "Done activities and notes in the chatter.",
+        write_messages,
+    ),
+    (
+        "mail_activity_demo.xml",
+        "Next activities planned on open opportunities.",
+        write_activities,
+    ),
+]
+
+
+def render(leads):
+    files = {}
+    for name, title, writer in FILES:
+        out = XmlFile(name, title)
+        if writer is None:
+            out.raw(STAGE_SETUP)
+        elif writer in (write_users, write_teams, write_partners):
+            writer(out)
+        else:
+            writer(out, leads)
+        files[name] = out.text()
+    return files
+
+
+def summary(leads):
+    lines = [f"{len(leads)} opportunities"]
+    open_leads = [lead for lead in leads if lead.active and not lead.won]
+    per_stage = Counter(lead.stage for lead in open_leads)
+    lines.append(
+        "open per stage: "
+        + ", ".join(f"{STAGE_NAMES[s]} {per_stage[s]}" for s in FUNNEL)
+    )
+    for rep in REPS:
+        mine = [lead for lead in leads if lead.rep is rep]
+        won = [lead for lead in mine if lead.won]
+        lost = [lead for lead in mine if not lead.active]
+        cycles = [(lead.date_closed - lead.rows[0].date_in) / DAY for lead in won]
+        rate = len(won) / max(1, len(won) + len(lost))
+        lines.append(
+            f"{rep.name:14} {len(mine):3} opportunities, won {len(won):2}, lost "
+            f"{len(lost):2}, open {len(mine) - len(won) - len(lost):2}, win rate "
+            f"{rate:.0%}, cycle {sum(cycles) / max(1, len(cycles)):.0f} days"
+        )
+    rows = [row for lead in leads for row in lead.rows]
+    lines.append(
+        f"history rows {len(rows)}, waived {sum(bool(r.waive_reason) for r in rows)}, "
+        f"backward {sum(r.backward for r in rows)} "
+        f"({sum(r.backward and r.stage_from == 'won' for r in rows)} from Won), "
+        f"restored {sum(r.event == 'restored' for r in rows)}, "
+        f"deadline pushes {sum(lead.pushes for lead in leads)} on "
+        f"{sum(bool(lead.pushes) for lead in leads)} opportunities"
+    )
+    lines.append(
+        f"checks {sum(len(lead.checks) for lead in leads)}, messages "
+        f"{sum(len(lead.messages) for lead in leads)}, planned activities "
+        f"{sum(bool(lead.next_step) for lead in leads)}, open without next step "
+        f"{sum(not lead.next_step for lead in open_leads)}"
+    )
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="fail when the files in the demo folder differ from what would be written",
+    )
+    args = parser.parse_args()
+    leads = Simulation().run()
+    files = render(leads)
+    if args.check:
+        stale = [
+            name
+            for name, text in files.items()
+            if not (DEMO_DIR / name).exists()
+            or (DEMO_DIR / name).read_text(encoding="utf-8") != text
+        ]
+        if stale:
+            sys.exit(f"Demo data out of date, run tools/gen_demo_data.py: {stale}")
+        return
+    for name, text in files.items():
+        (DEMO_DIR / name).write_text(text, encoding="utf-8")
+    sys.stdout.write(summary(leads) + "\n")
+
+
+if __name__ == "__main__":
+    main()
