@@ -130,9 +130,7 @@ class CrmLead(models.Model):
             since = lead.date_last_stage_update
             lead.days_in_stage = (now - since).days if since else 0
 
-    @api.depends(
-        "days_in_stage", "active", "stage_id.rotting_days", "stage_id.is_won"
-    )
+    @api.depends("days_in_stage", "active", "stage_id.rotting_days", "stage_id.is_won")
     def _compute_is_rotting(self):
         for lead in self:
             limit = lead.stage_id.rotting_days
@@ -185,7 +183,7 @@ class CrmLead(models.Model):
                 fields.Datetime.to_datetime(vals.get("date_last_stage_update")) or now,
                 event=lead._funnel_entry_event(),
             )
-            for lead, vals in zip(leads, vals_list)
+            for lead, vals in zip(leads, vals_list, strict=False)
             if lead.stage_id
         ]
         if history:
@@ -305,7 +303,10 @@ class CrmLead(models.Model):
             for stage, stage_criteria in criteria_by_stage.items():
                 if not rank[source.id] <= rank[stage.id] < target_rank:
                     continue
-                if stage == source or stage.team_id in (lead.team_id, lead.team_id.browse()):
+                if stage == source or stage.team_id in (
+                    lead.team_id,
+                    lead.team_id.browse(),
+                ):
                     criteria |= stage_criteria
             if criteria:
                 candidates[lead] = criteria
@@ -432,7 +433,8 @@ class CrmLead(models.Model):
             if len(blocked) > 1:
                 lines.append(f"\n{lead.name}")
             lines.extend(
-                f"  • {line}" for line in lead._funnel_criteria_text(criteria).split("\n")
+                f"  • {line}"
+                for line in lead._funnel_criteria_text(criteria).split("\n")
             )
         if len(blocked) > GATE_MESSAGE_MAX_LEADS:
             lines.append(
@@ -533,7 +535,11 @@ class CrmLead(models.Model):
             for check in Check.search_fetch(
                 [
                     ("lead_id", "in", leads.ids),
-                    ("criterion_id", "in", Criterion.union(*criteria_by_stage.values()).ids),
+                    (
+                        "criterion_id",
+                        "in",
+                        Criterion.union(*criteria_by_stage.values()).ids,
+                    ),
                 ],
                 ["lead_id", "criterion_id"],
             )

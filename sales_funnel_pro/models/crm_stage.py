@@ -88,7 +88,8 @@ class CrmStage(models.Model):
             if not 0 <= stage.win_rate <= 100:
                 raise ValidationError(
                     self.env._(
-                        "The win rate of stage “%(stage)s” must be between 0 and 100 %%.",
+                        "The win rate of stage “%(stage)s” must be between 0 and "
+                        "100 %%.",
                         stage=stage.name,
                     )
                 )

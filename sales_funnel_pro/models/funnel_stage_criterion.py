@@ -98,9 +98,14 @@ class FunnelStageCriterion(models.Model):
     def write(self, vals):
         stages_before = self.stage_id
         res = super().write(vals)
-        if {"stage_id", "kind", "field_id", "activity_type_id", "min_count", "active"} & (
-            vals.keys()
-        ):
+        if {
+            "stage_id",
+            "kind",
+            "field_id",
+            "activity_type_id",
+            "min_count",
+            "active",
+        } & (vals.keys()):
             self.env.registry.clear_cache()
             (stages_before | self.stage_id)._funnel_refresh_leads()
         return res

@@ -64,9 +64,7 @@ class FunnelStageHistory(models.Model):
     company_currency = fields.Many2one(
         "res.currency", related="company_id.currency_id", string="Currency"
     )
-    expected_revenue = fields.Monetary(
-        currency_field="company_currency", readonly=True
-    )
+    expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
     probability = fields.Float(digits=(16, 2), aggregator="avg", readonly=True)
     forecast_category = fields.Selection(FORECAST_CATEGORIES, readonly=True)
     is_backward = fields.Boolean(string="Backward Move", readonly=True)

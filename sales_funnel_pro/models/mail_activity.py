@@ -8,9 +8,7 @@ class MailActivity(models.Model):
         lead_ids = {
             activity.res_id for activity in self if activity.res_model == "crm.lead"
         }
-        result = super()._action_done(
-            feedback=feedback, attachment_ids=attachment_ids
-        )
+        result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         if lead_ids:
             self.env["crm.lead"].browse(lead_ids).sudo()._funnel_sync_auto_checks()
         return result

@@ -67,8 +67,9 @@ class FunnelCommon(TransactionCase):
         cls.partner = cls.env["res.partner"].create({"name": "Calibration Lab Ltd"})
 
         # put the stages of the database after ours, and out of the way
-        cls.env["crm.stage"].search([]).write({"team_id": cls.env["crm.team"].create(
-            {"name": "Elsewhere"}).id})
+        cls.env["crm.stage"].search([]).write(
+            {"team_id": cls.env["crm.team"].create({"name": "Elsewhere"}).id}
+        )
         Stage = cls.env["crm.stage"]
         cls.s1 = Stage.create({"name": "S1 Start", "sequence": 101, "win_rate": 10})
         cls.s2 = Stage.create({"name": "S2 Needs", "sequence": 102, "win_rate": 25})
@@ -91,7 +92,9 @@ class FunnelCommon(TransactionCase):
                 "stage_id": cls.s1.id,
                 "name": "Customer set",
                 "kind": "field",
-                "field_id": cls.env["ir.model.fields"]._get("crm.lead", "partner_id").id,
+                "field_id": cls.env["ir.model.fields"]
+                ._get("crm.lead", "partner_id")
+                .id,
                 "sequence": 2,
             }
         )
@@ -103,7 +106,9 @@ class FunnelCommon(TransactionCase):
                 "sequence": 3,
             }
         )
-        cls.c2_needs = Criterion.create({"stage_id": cls.s2.id, "name": "Needs documented"})
+        cls.c2_needs = Criterion.create(
+            {"stage_id": cls.s2.id, "name": "Needs documented"}
+        )
         cls.c2_meeting = Criterion.create(
             {
                 "stage_id": cls.s2.id,
@@ -113,7 +118,9 @@ class FunnelCommon(TransactionCase):
                 "min_count": 1,
             }
         )
-        cls.c3_quote = Criterion.create({"stage_id": cls.s3.id, "name": "Quotation sent"})
+        cls.c3_quote = Criterion.create(
+            {"stage_id": cls.s3.id, "name": "Quotation sent"}
+        )
         cls.c4_terms = Criterion.create({"stage_id": cls.s4.id, "name": "Terms agreed"})
 
     # ------------------------------------------------------------
@@ -138,7 +145,9 @@ class FunnelCommon(TransactionCase):
     def _tick(self, lead, *criteria):
         """Tick the checklist ``criteria`` of ``lead`` as its salesperson."""
         checks = lead.check_ids.filtered(lambda c: c.criterion_id in criteria)
-        self.assertEqual(len(checks), len(criteria), "a check exists for each criterion")
+        self.assertEqual(
+            len(checks), len(criteria), "a check exists for each criterion"
+        )
         checks.with_user(lead.user_id or self.env.user).action_mark_met()
 
     def _meet_s1(self, lead):

@@ -80,7 +80,9 @@ class TestGates(FunnelCommon):
         lead = self._create_lead(stage=self.s2)
         self.assertEqual(self._checks(lead)[self.c2_meeting], "todo")
         self._done_activity(lead, self.call_type)
-        self.assertEqual(self._checks(lead)[self.c2_meeting], "todo", "a call is no demo")
+        self.assertEqual(
+            self._checks(lead)[self.c2_meeting], "todo", "a call is no demo"
+        )
         self._done_activity(lead, self.meeting_type)
         self.assertEqual(self._checks(lead)[self.c2_meeting], "met")
         self.assertEqual(lead.qualification_met_count, 1)
@@ -135,7 +137,9 @@ class TestGates(FunnelCommon):
         self._meet_s1(lead)
         lead.with_user(self.user_salesman).write({"stage_id": self.s2.id})
         self.assertEqual(lead.stage_id, self.s2)
-        self.assertEqual(lead.current_check_ids.criterion_id, self.c2_needs | self.c2_meeting)
+        self.assertEqual(
+            lead.current_check_ids.criterion_id, self.c2_needs | self.c2_meeting
+        )
         self.assertEqual(
             lead.past_check_ids.criterion_id,
             self.c1_budget | self.c1_partner | self.c1_optional,
@@ -172,7 +176,9 @@ class TestGates(FunnelCommon):
         ready = self._create_lead(name="Ready deal")
         self._meet_s1(ready)
         blocked_1 = self._create_lead(name="Blocked deal one")
-        blocked_2 = self._create_lead(name="Blocked deal two", user=self.user_salesman_2)
+        blocked_2 = self._create_lead(
+            name="Blocked deal two", user=self.user_salesman_2
+        )
         leads = ready | blocked_1 | blocked_2
         history_before = self._history_count(leads)
         with self.assertRaises(UserError) as error:
@@ -183,7 +189,9 @@ class TestGates(FunnelCommon):
         self.assertIn("Blocked deal two", message)
         self.assertNotIn("Ready deal", message)
         leads.invalidate_recordset()
-        self.assertEqual(leads.stage_id, self.s1, "nothing was moved, not even the ready one")
+        self.assertEqual(
+            leads.stage_id, self.s1, "nothing was moved, not even the ready one"
+        )
         self.assertEqual(self._history_count(leads), history_before)
 
     def test_statusbar_and_rpc_write_as_salesman(self):
@@ -314,7 +322,9 @@ class TestGates(FunnelCommon):
         lead.partner_id = self.partner
         wizard = self._waiver(lead, self.user_manager, reason="Framework contract")
         self.assertEqual(wizard.stage_id, self.s2, "defaults to the next stage")
-        self.assertEqual(wizard.unmet_summary, f"{lead.name}\nS1 Start: Budget identified")
+        self.assertEqual(
+            wizard.unmet_summary, f"{lead.name}\nS1 Start: Budget identified"
+        )
         wizard.action_confirm()
         self.assertEqual(lead.stage_id, self.s2)
         check = lead.check_ids.filtered(lambda c: c.criterion_id == self.c1_budget)
@@ -338,7 +348,10 @@ class TestGates(FunnelCommon):
         waived = lead.check_ids.filtered(lambda c: c.state == "waived").criterion_id
         self.assertEqual(
             waived,
-            self.c1_budget | self.c1_partner | self.c2_needs | self.c2_meeting
+            self.c1_budget
+            | self.c1_partner
+            | self.c2_needs
+            | self.c2_meeting
             | self.c3_quote,
         )
 
@@ -416,7 +429,9 @@ class TestGates(FunnelCommon):
         old.date_last_stage_update = now - timedelta(days=10, hours=1)
         older.date_last_stage_update = now - timedelta(days=11, hours=1)
         self.assertEqual((fresh | old | older).mapped("days_in_stage"), [0, 10, 11])
-        self.assertEqual((fresh | old | older).mapped("is_rotting"), [False, False, True])
+        self.assertEqual(
+            (fresh | old | older).mapped("is_rotting"), [False, False, True]
+        )
         Lead = self.env["crm.lead"]
         scope = [("id", "in", (fresh | old | older).ids)]
         self.assertEqual(Lead.search(scope + [("is_rotting", "=", True)]), older)
@@ -435,7 +450,9 @@ class TestGates(FunnelCommon):
         self.assertEqual(lead.deadline_push_count, 2)
         lead.date_deadline = False
         lead.date_deadline = "2026-09-01"
-        self.assertEqual(lead.deadline_push_count, 2, "setting a cleared date is no push")
+        self.assertEqual(
+            lead.deadline_push_count, 2, "setting a cleared date is no push"
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -457,5 +474,6 @@ class TestWithoutCriteria(TransactionCase):
         lead.action_set_won()
         self.assertTrue(lead.stage_id.is_won)
         self.assertEqual(
-            lead.stage_history_ids.sorted("id").mapped("event"), ["enter", "enter", "won"]
+            lead.stage_history_ids.sorted("id").mapped("event"),
+            ["enter", "enter", "won"],
         )

@@ -170,7 +170,8 @@ class TestStageHistory(StageHistoryCommon):
             ],
         )
         self.assertEqual(
-            self._rows(imported).date_in, fields.Datetime.to_datetime("2026-01-05 08:00")
+            self._rows(imported).date_in,
+            fields.Datetime.to_datetime("2026-01-05 08:00"),
         )
         self.assertEqual(self._rows(lost).date_in, T0)
 

@@ -10,7 +10,10 @@ class FunnelGateWaiver(models.TransientModel):
         "crm.lead", string="Opportunities", required=True, readonly=True
     )
     stage_id = fields.Many2one(
-        "crm.stage", string="Move To", required=True, default=lambda self: self._default_stage_id()
+        "crm.stage",
+        string="Move To",
+        required=True,
+        default=lambda self: self._default_stage_id(),
     )
     reason = fields.Text(required=True, help="Why the opportunity may advance anyway.")
     unmet_summary = fields.Text(
@@ -37,13 +40,10 @@ class FunnelGateWaiver(models.TransientModel):
                 wizard.unmet_summary = False
                 continue
             unmet = wizard.lead_ids._funnel_unmet_criteria(wizard.stage_id)
-            wizard.unmet_summary = (
-                "\n\n".join(
-                    f"{lead.name}\n{lead._funnel_criteria_text(criteria)}"
-                    for lead, criteria in unmet.items()
-                )
-                or self.env._("Nothing to waive: all exit criteria are met.")
-            )
+            wizard.unmet_summary = "\n\n".join(
+                f"{lead.name}\n{lead._funnel_criteria_text(criteria)}"
+                for lead, criteria in unmet.items()
+            ) or self.env._("Nothing to waive: all exit criteria are met.")
 
     def action_confirm(self):
         self.ensure_one()

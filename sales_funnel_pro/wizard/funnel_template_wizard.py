@@ -153,9 +153,15 @@ class FunnelTemplateWizard(models.TransientModel):
         """
         Stage = self.env["crm.stage"].with_context(lang="en_US")
         changes = []
-        for key, name, sequence, win_rate, category, rotting, criteria in (
-            PROFESSIONAL_FUNNEL
-        ):
+        for (
+            key,
+            name,
+            sequence,
+            win_rate,
+            category,
+            rotting,
+            criteria,
+        ) in PROFESSIONAL_FUNNEL:
             stage = self._find_template_stage(key, name)
             values = {
                 "template_key": key,
