@@ -1,9 +1,12 @@
 from datetime import timedelta
 
+from babel.lists import format_list
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
+from odoo.tools.misc import babel_locale_parse
 from odoo.tools.sql import column_exists, create_column
 
 # blocked opportunities listed one by one in a gate error, the rest are counted
@@ -53,6 +56,7 @@ class CrmLead(models.Model):
     gate_policy = fields.Selection(related="stage_id.gate_policy", string="Gate")
     # Time in stage
     days_in_stage = fields.Integer(
+        string="Days in Stage",
         compute="_compute_days_in_stage",
         help="Days since the opportunity entered its current stage.",
     )
@@ -404,8 +408,14 @@ class CrmLead(models.Model):
         }
 
     def _funnel_criteria_text(self, criteria):
+        """One line per stage: its name and its criteria, in the user's language."""
+        locale = babel_locale_parse(self.env.lang or "en_US")
         return "\n".join(
-            f"{stage.name}: {', '.join(stage_criteria.mapped('name'))}"
+            self.env._(
+                "%(stage)s: %(criteria)s",
+                stage=stage.name,
+                criteria=format_list(stage_criteria.mapped("name"), locale=locale),
+            )
             for stage, stage_criteria in criteria.grouped("stage_id").items()
         )
 

@@ -121,7 +121,7 @@ class CrmStage(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Exit Criteria of %(stage)s", stage=self.name),
+            "name": self.env._("Exit Criteria of “%(stage)s”", stage=self.name),
             "res_model": "funnel.stage.criterion",
             "view_mode": "list,form",
             "domain": [("stage_id", "=", self.id)],

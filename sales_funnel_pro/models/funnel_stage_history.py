@@ -44,6 +44,7 @@ class FunnelStageHistory(models.Model):
     )
     date_out = fields.Datetime(string="Left On", readonly=True)
     days_in_stage = fields.Float(
+        string="Days in Stage",
         compute="_compute_days_in_stage",
         store=True,
         digits=(16, 1),
@@ -55,7 +56,7 @@ class FunnelStageHistory(models.Model):
         string="Current",
         compute="_compute_is_open",
         store=True,
-        help="The opportunity is still in this state.",
+        help="The opportunity is still in this stage.",
     )
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)

@@ -125,7 +125,7 @@ class TestGates(FunnelCommon):
         message = str(error.exception)
         self.assertIn("Pressure controllers for Line 3", message)
         self.assertIn("S2 Needs", message)
-        self.assertIn("S1 Start: Budget identified, Customer set", message)
+        self.assertIn("S1 Start: Budget identified and Customer set", message)
         self.assertNotIn("Competitors known", message, "optional items never block")
         lead.invalidate_recordset()
         self.assertEqual(lead.stage_id, self.s1)
@@ -153,7 +153,7 @@ class TestGates(FunnelCommon):
         with self.assertRaises(UserError) as error:
             lead.write({"stage_id": self.s3.id})
         message = str(error.exception)
-        self.assertIn("S2 Needs: Needs documented, Demo held", message)
+        self.assertIn("S2 Needs: Needs documented and Demo held", message)
         self.assertNotIn("S1 Start", message)
         self.assertEqual(lead.stage_id, self.s1)
 

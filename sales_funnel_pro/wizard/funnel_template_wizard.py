@@ -1,4 +1,7 @@
+from babel.lists import format_list
+
 from odoo import api, fields, models
+from odoo.tools.misc import babel_locale_parse
 from odoo.tools.translate import LazyTranslate
 
 _lt = LazyTranslate(__name__)
@@ -190,19 +193,7 @@ class FunnelTemplateWizard(models.TransientModel):
                     updates["sequence"] = sequence
                 if updates:
                     stage.write(updates)
-                    changes.append(
-                        self.env._(
-                            "Updated stage “%(stage)s”: %(fields)s.",
-                            stage=stage.name,
-                            fields=", ".join(
-                                stage._fields[field_name].get_description(self.env)[
-                                    "string"
-                                ]
-                                for field_name in updates
-                                if field_name != "template_key"
-                            ),
-                        )
-                    )
+                    changes.append(self._describe_stage_update(stage, updates))
             for criterion_values in criteria:
                 change = self._apply_template_criterion(stage, *criterion_values)
                 if change:
@@ -219,6 +210,26 @@ class FunnelTemplateWizard(models.TransientModel):
                 )
             )
         return changes
+
+    @api.model
+    def _describe_stage_update(self, stage, updates):
+        stage_name = stage.with_env(self.env).name
+        labels = [
+            stage._fields[field_name].get_description(self.env)["string"]
+            for field_name in updates
+            if field_name != "template_key"
+        ]
+        if not labels:
+            return self.env._(
+                "Adopted your stage “%(stage)s” into the funnel.", stage=stage_name
+            )
+        return self.env._(
+            "Updated stage “%(stage)s”: %(fields)s.",
+            stage=stage_name,
+            fields=format_list(
+                labels, locale=babel_locale_parse(self.env.lang or "en_US")
+            ),
+        )
 
     @api.model
     def _find_template_stage(self, key, name):
@@ -279,7 +290,7 @@ class FunnelTemplateWizard(models.TransientModel):
             return self.env._(
                 "Added criterion “%(criterion)s” to stage “%(stage)s”.",
                 criterion=self.env._(name),
-                stage=stage.name,
+                stage=stage.with_env(self.env).name,
             )
         values["active"] = True
         updates = {
@@ -297,8 +308,8 @@ class FunnelTemplateWizard(models.TransientModel):
         criterion.write(updates)
         return self.env._(
             "Restored criterion “%(criterion)s” of stage “%(stage)s”.",
-            criterion=criterion.name,
-            stage=stage.name,
+            criterion=criterion.with_env(self.env).name,
+            stage=stage.with_env(self.env).name,
         )
 
     @api.model

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Refresh the addon's translation files after its strings changed:
+#   1. installs the addon without demo data in a throwaway database (dropped at the end,
+#      even on failure) and exports its terms to i18n/sales_funnel_pro.pot (a template:
+#      no language);
+#   2. merges that template into every i18n/<lang>.po with GNU gettext's msgmerge
+#      (no fuzzy matching, obsolete entries dropped): new strings arrive untranslated,
+#      translations of unchanged strings are kept.
+# A file whose content did not change (only its dates) is left as it was.
+# Then translate the entries it reports as untranslated; until then
+# sales_funnel_pro/tests/test_i18n.py fails and names them.
+#
+# Usage: tools/update_i18n.sh        (PYTHON=..., PGHOST/PGUSER... as for make test)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+require_odoo18
+require_postgres
+for tool in msgmerge msgattrib msgfmt; do
+    command -v "$tool" >/dev/null ||
+        die "$tool not found: install GNU gettext (e.g. 'apt-get install gettext')"
+done
+
+I18N=$ADDON/i18n
+POT=$I18N/$ADDON.pot
+DB=sfp_i18n_$(date +%Y%m%d_%H%M%S)_$$
+WORK=$(mktemp -d)
+created_db=0
+
+cleanup() {
+    if [ "$created_db" = 1 ]; then
+        dropdb --if-exists "$DB" || warn "could not drop database $DB"
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# same_but_dates OLD NEW: whether two PO files differ at most in their header dates.
+same_but_dates() {
+    [ -f "$1" ] || return 1
+    local dates='^"(POT-Creation-Date|PO-Revision-Date): '
+    cmp -s <(grep -Ev "$dates" "$1") <(grep -Ev "$dates" "$2")
+}
+
+# install NEW TARGET: put NEW in place of TARGET unless only the dates changed.
+install_file() {
+    if same_but_dates "$2" "$1"; then
+        info "$2: unchanged"
+    else
+        cp "$1" "$2"
+        info "$2: updated"
+    fi
+}
+
+ADDONS_PATH="$(odoo_addons_path),$ROOT"
+odoo_opts=(-d "$DB" --addons-path="$ADDONS_PATH" --data-dir="$WORK/data"
+    --log-level=warn --log-handler=py.warnings:ERROR)
+
+info "Installing $ADDON without demo data in the throwaway database $DB"
+created_db=1
+odoo_cmd "${odoo_opts[@]}" -i "$ADDON" --without-demo=all --stop-after-init
+[ "$(module_state "$DB" "$ADDON")" = installed ] ||
+    die "$ADDON did not install in $DB; see the log above"
+
+info "Exporting the terms of $ADDON"
+# no --language: a template, with empty translations and no Language header
+odoo_cmd "${odoo_opts[@]}" --i18n-export="$WORK/$ADDON.pot" --modules="$ADDON"
+[ -s "$WORK/$ADDON.pot" ] || die "the export wrote no $ADDON.pot; see the log above"
+mkdir -p "$I18N"
+install_file "$WORK/$ADDON.pot" "$POT"
+
+shopt -s nullglob
+po_files=("$I18N"/*.po)
+[ ${#po_files[@]} -gt 0 ] || warn "no $I18N/*.po to merge the template into"
+untranslated=0
+for po in "${po_files[@]}"; do
+    lang=$(basename "$po" .po)
+    msgmerge --quiet --no-fuzzy-matching --output-file="$WORK/$lang.merged.po" \
+        "$po" "$POT"
+    msgattrib --no-obsolete --output-file="$WORK/$lang.po" "$WORK/$lang.merged.po"
+    msgfmt --check-format --output-file=/dev/null "$WORK/$lang.po" ||
+        die "$po: the merged file does not compile (see above)"
+    install_file "$WORK/$lang.po" "$po"
+    # msgfmt --statistics: "N translated messages, N fuzzy translations, N untranslated
+    # messages." (the last two only when not zero)
+    stats=$(LC_ALL=C msgfmt --statistics --output-file=/dev/null "$po" 2>&1 || true)
+    todo=0
+    for n in $(grep -Eo '[0-9]+ (fuzzy|untranslated)' <<<"$stats" | cut -d' ' -f1 || true); do
+        todo=$((todo + n))
+    done
+    if [ "$todo" -gt 0 ]; then
+        warn "$po: $todo entries to translate (empty or fuzzy msgstr)"
+        untranslated=1
+    else
+        info "$po: every entry is translated"
+    fi
+done
+
+if [ "$untranslated" = 1 ]; then
+    warn "translate the entries above: sales_funnel_pro/tests/test_i18n.py fails until then"
+fi
+info "Done; review the changes with: git diff -- $I18N"
