@@ -30,6 +30,7 @@ import sys
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import NamedTuple
 from xml.sax.saxutils import escape, quoteattr
@@ -1323,7 +1324,16 @@ def write_history(out, leads):
                 ("date_in", "eval", past(row.date_in)),
             ]
             if row.date_out is not None:
-                fields.append(("date_out", "eval", past(row.date_out)))
+                days = Decimal(row.date_out - row.date_in) / DAY
+                fields += [
+                    ("date_out", "eval", past(row.date_out)),
+                    (
+                        "days_in_stage",
+                        "text",
+                        f"{days.quantize(Decimal('0.1'), ROUND_HALF_UP)}",
+                    ),
+                    ("is_open", "eval", "False"),
+                ]
             fields += [
                 user_fields(lead.rep.key),
                 ("team_id", "ref", f"crm_team_{lead.rep.team}_demo"),

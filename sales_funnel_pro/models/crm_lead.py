@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.misc import babel_locale_parse
-from odoo.tools.sql import column_exists, create_column
+from odoo.tools.sql import column_exists
 
 # blocked opportunities listed one by one in a gate error, the rest are counted
 GATE_MESSAGE_MAX_LEADS = 20
@@ -84,7 +84,8 @@ class CrmLead(models.Model):
     )
 
     def _auto_init(self):
-        # Installing on a large pipeline: fill the new stored columns in SQL
+        # Installing on a large pipeline: add the new stored columns with their
+        # value as a default, which PostgreSQL does without rewriting the table,
         # instead of computing them record by record.
         cr = self.env.cr
         defaults = {
@@ -97,35 +98,45 @@ class CrmLead(models.Model):
         }
         for column, (column_type, value) in defaults.items():
             if not column_exists(cr, self._table, column):
-                create_column(cr, self._table, column, column_type)
                 cr.execute(
                     SQL(
-                        "UPDATE %s SET %s = %s",
+                        "ALTER TABLE %s ADD COLUMN %s %s DEFAULT %s",
                         SQL.identifier(self._table),
                         SQL.identifier(column),
+                        SQL(column_type),
                         value,
+                    )
+                )
+                cr.execute(
+                    SQL(
+                        "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT",
+                        SQL.identifier(self._table),
+                        SQL.identifier(column),
                     )
                 )
         return super()._auto_init()
 
-    @api.depends(
-        "stage_id.criterion_ids.required",
-        "stage_id.criterion_ids.active",
-        "check_ids.state",
-    )
+    @api.depends("stage_id", "check_ids.state")
     def _compute_qualification(self):
+        # criteria changes recompute the opportunities of their stages by hand
+        # (see crm.stage._funnel_refresh_leads): the gates are cached, not fields
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
         for lead in self:
-            criteria = lead.stage_id.criterion_ids.filtered("required")
-            met = lead.check_ids.filtered(
-                lambda check, criteria=criteria: check.criterion_id in criteria
-                and check.state != "todo"
+            gate = gates.get(lead.stage_id.id)
+            required = (
+                {info.id for info in gate.criteria if info.required} if gate else set()
             )
-            lead.qualification_required_count = len(criteria)
-            lead.qualification_met_count = len(met)
+            met = sum(
+                1
+                for check in lead.check_ids
+                if check.criterion_id.id in required and check.state != "todo"
+            )
+            lead.qualification_required_count = len(required)
+            lead.qualification_met_count = met
             lead.qualification_progress = (
-                100.0 * len(met) / len(criteria) if criteria else 100.0
+                100.0 * met / len(required) if required else 100.0
             )
-            lead.gate_ready = len(met) >= len(criteria)
+            lead.gate_ready = met >= len(required)
 
     @api.depends("date_last_stage_update")
     def _compute_days_in_stage(self):
@@ -192,22 +203,25 @@ class CrmLead(models.Model):
         ]
         if history:
             self.env["funnel.stage.history"].sudo().create(history)
-            staged = leads.filtered(lambda lead: lead.stage_id and lead.active)
-            staged._funnel_ensure_checks()
-            staged._funnel_sync_auto_checks()
+            leads.filtered(
+                lambda lead: lead.stage_id and lead.active
+            )._funnel_sync_checks(checks={})
         return leads
 
     def write(self, vals):
         if not self:
             return super().write(vals)
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
         movers = self.browse()
-        old_stage_ids, skipped = {}, {}
+        old_stage_ids, skipped, checks = {}, {}, None
         if "stage_id" in vals:
             target = self.env["crm.stage"].browse(vals["stage_id"])
             movers = self.filtered(lambda lead: lead.stage_id != target)
             old_stage_ids = {lead.id: lead.stage_id.id for lead in movers}
-            if target and movers:
-                skipped = movers._funnel_check_gates(target)
+            if movers and gates:
+                checks = movers._funnel_checks()
+                if target:
+                    skipped = movers._funnel_check_gates(target, checks)
         toggled = self.browse()
         if "active" in vals:
             toggled = self.filtered(lambda lead: lead.active != bool(vals["active"]))
@@ -225,12 +239,17 @@ class CrmLead(models.Model):
             toggled._funnel_log_active_changes(now)
         if movers:
             movers._funnel_log_moves(old_stage_ids, skipped, now)
-            movers._funnel_ensure_checks()
         if pushed:
             pushed._funnel_increment("deadline_push_count")
-        gate_fields = self.env["funnel.stage.criterion"]._funnel_gate_field_names()
-        if movers or toggled or gate_fields.intersection(vals):
-            self._funnel_sync_auto_checks()
+        if gates:
+            touched = movers | toggled
+            if (
+                self.env["funnel.stage.criterion"]._funnel_gate_field_names()
+                & vals.keys()
+            ):
+                touched = self
+            if touched:
+                touched._funnel_sync_checks(checks if touched == movers else None)
         return result
 
     # ------------------------------------------------------------
@@ -281,120 +300,127 @@ class CrmLead(models.Model):
     # Gates
     # ------------------------------------------------------------
 
-    def _funnel_unmet_criteria(self, target):
-        """Required exit criteria that each opportunity must still meet to move to
-        ``target``: those of its current stage and of every stage between.
+    def _funnel_checks(self):
+        """All the checks of the opportunities, fetched in one query.
+
+        :return: dict (lead id, criterion id) -> funnel.lead.check record (sudo)
+        """
+        checks = (
+            self.env["funnel.lead.check"]
+            .sudo()
+            .search_fetch(
+                [("lead_id", "in", self.ids)],
+                ["lead_id", "criterion_id", "state", "is_current"],
+            )
+        )
+        return {(check.lead_id.id, check.criterion_id.id): check for check in checks}
+
+    def _funnel_required_criteria(self, target):
+        """Required exit criteria to meet for moving each opportunity to ``target``:
+        those of its current stage and of every stage between, under a gate.
 
         Moving backward, or within the same rank, never needs any criterion.
 
         :param target: crm.stage record the opportunities would move to
-        :return: dict crm.lead record -> funnel.stage.criterion recordset (unmet)
+        :return: dict crm.lead record -> tuple of CriterionInfo
         """
-        Criterion = self.env["funnel.stage.criterion"].sudo()
-        if not Criterion._funnel_any_criteria():
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
+        if not gates:
             return {}
         rank = self.env["crm.stage"]._funnel_rank()
         target_rank = rank.get(target.id, -1)
-        criteria_by_stage = Criterion.search(
-            [("required", "=", True), ("stage_id.gate_policy", "!=", "none")]
-        ).grouped("stage_id")
-        candidates = {}
+        required = {}
         for lead in self:
-            source = lead.stage_id
-            if not source or rank.get(source.id, -1) >= target_rank:
+            source = lead.stage_id.id
+            if not source or rank.get(source, -1) >= target_rank:
                 continue
-            criteria = Criterion
-            for stage, stage_criteria in criteria_by_stage.items():
-                if not rank[source.id] <= rank[stage.id] < target_rank:
-                    continue
-                if stage == source or stage.team_id in (
-                    lead.team_id,
-                    lead.team_id.browse(),
-                ):
-                    criteria |= stage_criteria
-            if criteria:
-                candidates[lead] = criteria
-        if not candidates:
-            return {}
-        leads = self.browse([lead.id for lead in candidates])
-        all_criteria = Criterion.union(*candidates.values())
-        met = leads._funnel_criteria_met(all_criteria)
-        unmet = {}
-        for lead, criteria in candidates.items():
-            missing = criteria.filtered(
-                lambda criterion, lead=lead: (lead.id, criterion.id) not in met
+            infos = tuple(
+                info
+                for stage_id, gate in gates.items()
+                if gate.policy != "none"
+                and rank[source] <= rank.get(stage_id, -1) < target_rank
+                and (stage_id == source or gate.team_id in (None, lead.team_id.id))
+                for info in gate.criteria
+                if info.required
             )
-            if missing:
-                unmet[lead] = missing
-        return unmet
+            if infos:
+                required[lead] = infos
+        return required
 
-    def _funnel_criteria_met(self, criteria):
+    def _funnel_met(self, pairs, checks):
         """Evaluate criteria on the opportunities as they are now.
 
         A waived check always counts as met; a checklist item counts when ticked;
         field and activity criteria are evaluated live.
 
+        :param pairs: list of (crm.lead record, CriterionInfo)
+        :param checks: result of ``_funnel_checks`` for these opportunities
         :return: set of (lead id, criterion id) pairs that are met
         """
-        leads = self.sudo()
-        met = set()
-        checks = (
-            self.env["funnel.lead.check"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("lead_id", "in", leads.ids),
-                    ("criterion_id", "in", criteria.ids),
-                    ("state", "!=", "todo"),
-                ],
-                ["lead_id", "criterion_id", "state"],
-            )
-        )
-        for check in checks:
-            if check.state == "waived" or check.criterion_id.kind == "checklist":
-                met.add((check.lead_id.id, check.criterion_id.id))
-        for criterion in criteria.filtered(lambda c: c.kind == "field"):
-            field_name = criterion.field_id.name
-            if field_name not in leads._fields:
-                continue
-            met.update((lead.id, criterion.id) for lead in leads if lead[field_name])
-        activity_criteria = criteria.filtered(lambda c: c.kind == "activity")
-        if activity_criteria:
-            done = dict(
-                ((res_id, activity_type.id), count)
+        activity_types = {
+            info.activity_type_id for __, info in pairs if info.kind == "activity"
+        }
+        done = {}
+        if activity_types:
+            done = {
+                (res_id, activity_type.id): count
                 for res_id, activity_type, count in self.env["mail.message"]
                 .sudo()
                 ._read_group(
                     [
                         ("model", "=", "crm.lead"),
-                        ("res_id", "in", leads.ids),
-                        (
-                            "mail_activity_type_id",
-                            "in",
-                            activity_criteria.activity_type_id.ids,
-                        ),
+                        ("res_id", "in", self.ids),
+                        ("mail_activity_type_id", "in", list(activity_types)),
                     ],
                     ["res_id", "mail_activity_type_id"],
                     ["__count"],
                 )
-            )
-            for criterion in activity_criteria:
-                type_id = criterion.activity_type_id.id
-                met.update(
-                    (lead.id, criterion.id)
-                    for lead in leads
-                    if done.get((lead.id, type_id), 0) >= criterion.min_count
-                )
+            }
+        met = set()
+        for lead, info in pairs:
+            key = (lead.id, info.id)
+            check = checks.get(key)
+            if check and check.state == "waived":
+                met.add(key)
+            elif info.kind == "checklist":
+                if check and check.state == "met":
+                    met.add(key)
+            elif info.kind == "field":
+                if info.field_name in lead._fields and lead.sudo()[info.field_name]:
+                    met.add(key)
+            elif done.get((lead.id, info.activity_type_id), 0) >= info.min_count:
+                met.add(key)
         return met
 
-    def _funnel_check_gates(self, target):
+    def _funnel_unmet_criteria(self, target, checks=None):
+        """Required exit criteria still unmet for moving to ``target``.
+
+        :return: dict crm.lead record -> funnel.stage.criterion recordset
+        """
+        required = self._funnel_required_criteria(target)
+        if not required:
+            return {}
+        leads = self.browse([lead.id for lead in required])
+        if checks is None:
+            checks = leads._funnel_checks()
+        pairs = [(lead, info) for lead, infos in required.items() for info in infos]
+        met = leads._funnel_met(pairs, checks)
+        Criterion = self.env["funnel.stage.criterion"].sudo()
+        unmet = {}
+        for lead, infos in required.items():
+            missing = [info.id for info in infos if (lead.id, info.id) not in met]
+            if missing:
+                unmet[lead] = Criterion.browse(missing)
+        return unmet
+
+    def _funnel_check_gates(self, target, checks=None):
         """Apply the gates of a move to ``target``.
 
         :raise UserError: when a blocking gate has unmet criteria, naming each
             blocked opportunity and its unmet criteria stage by stage
         :return: dict lead id -> text of the criteria skipped under warning gates
         """
-        unmet = self._funnel_unmet_criteria(target)
+        unmet = self._funnel_unmet_criteria(target, checks)
         blocked = {
             lead: criteria
             for lead, criteria in unmet.items()
@@ -528,77 +554,65 @@ class CrmLead(models.Model):
     # Checks
     # ------------------------------------------------------------
 
-    def _funnel_ensure_checks(self):
-        """Create the missing checks of the current stage's criteria."""
-        Criterion = self.env["funnel.stage.criterion"].sudo()
-        leads = self.filtered("stage_id")
-        if not leads or not Criterion._funnel_any_criteria():
+    def _funnel_sync_checks(self, checks=None):
+        """Bring the checks of the opportunities in line with their stage: the
+        checks of the current stage's criteria exist, field and activity checks
+        say what the opportunity shows now, and only they are marked current.
+
+        :param checks: result of ``_funnel_checks``, when the caller has it
+        """
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
+        if not self or not gates:
             return
-        criteria_by_stage = Criterion.search(
-            [("stage_id", "in", leads.stage_id.ids)]
-        ).grouped("stage_id")
-        if not criteria_by_stage:
-            return
+        leads = self.sudo()
+        if checks is None:
+            checks = leads._funnel_checks()
+        pairs = [
+            (lead, info)
+            for lead in leads
+            if lead.stage_id.id in gates
+            for info in gates[lead.stage_id.id].criteria
+        ]
+        met = leads._funnel_met(
+            [pair for pair in pairs if pair[1].kind != "checklist"], checks
+        )
         Check = self.env["funnel.lead.check"].sudo()
-        existing = {
-            (check.lead_id.id, check.criterion_id.id)
-            for check in Check.search_fetch(
-                [
-                    ("lead_id", "in", leads.ids),
-                    (
-                        "criterion_id",
-                        "in",
-                        Criterion.union(*criteria_by_stage.values()).ids,
-                    ),
-                ],
-                ["lead_id", "criterion_id"],
-            )
+        done = {
+            "state": "met",
+            "done_by_id": self.env.uid,
+            "done_date": fields.Datetime.now(),
         }
-        Check.create(
-            [
-                # is_current given, so that the new checks join the current
-                # ones without a query per opportunity
-                {"lead_id": lead.id, "criterion_id": criterion.id, "is_current": True}
-                for lead in leads
-                for criterion in criteria_by_stage.get(lead.stage_id, Criterion)
-                if (lead.id, criterion.id) not in existing
-            ]
+        new_values, to_met, to_todo, current = [], Check, Check, set()
+        for lead, info in pairs:
+            key = (lead.id, info.id)
+            check = checks.get(key)
+            auto_met = info.kind != "checklist" and key in met
+            if not check:
+                values = {
+                    "lead_id": lead.id,
+                    "criterion_id": info.id,
+                    "is_current": True,
+                }
+                new_values.append(dict(values, **done) if auto_met else values)
+                continue
+            current.add(check.id)
+            if info.kind == "checklist" or check.state == "waived":
+                continue
+            if auto_met and check.state == "todo":
+                to_met |= check
+            elif not auto_met and check.state == "met":
+                to_todo |= check
+        to_met.write(done)
+        to_todo.write({"state": "todo", "done_by_id": False, "done_date": False})
+        Check.create(new_values)
+        became_current = Check.browse(
+            [c.id for c in checks.values() if c.id in current and not c.is_current]
         )
-
-    def _funnel_sync_auto_checks(self):
-        """Bring the field and activity checks of the current stage in line with
-        the opportunities, so that progress and filters show the truth."""
-        if not self or not self.env["funnel.stage.criterion"]._funnel_any_criteria():
-            return
-        checks = (
-            self.env["funnel.lead.check"]
-            .sudo()
-            .search(
-                [
-                    ("lead_id", "in", self.ids),
-                    ("is_current", "=", True),
-                    ("criterion_id.kind", "in", ("field", "activity")),
-                    ("state", "!=", "waived"),
-                ]
-            )
+        became_past = Check.browse(
+            [c.id for c in checks.values() if c.id not in current and c.is_current]
         )
-        if not checks:
-            return
-        met = checks.lead_id._funnel_criteria_met(checks.criterion_id)
-
-        def is_met(check):
-            return (check.lead_id.id, check.criterion_id.id) in met
-
-        checks.filtered(lambda c: c.state == "todo" and is_met(c)).write(
-            {
-                "state": "met",
-                "done_by_id": self.env.uid,
-                "done_date": fields.Datetime.now(),
-            }
-        )
-        checks.filtered(lambda c: c.state == "met" and not is_met(c)).write(
-            {"state": "todo", "done_by_id": False, "done_date": False}
-        )
+        became_current.write({"is_current": True})
+        became_past.write({"is_current": False})
 
     # ------------------------------------------------------------
     # History
@@ -629,9 +643,31 @@ class CrmLead(models.Model):
         return "won" if self.stage_id.is_won else "enter"
 
     def _funnel_close_open_rows(self, now):
-        self.env["funnel.stage.history"].sudo().search(
-            [("lead_id", "in", self.ids), ("is_open", "=", True)]
-        ).write({"date_out": now})
+        """Close the current history row of each opportunity, in one statement."""
+        History = self.env["funnel.stage.history"]
+        fnames = ["date_out", "is_open", "days_in_stage", "write_date", "write_uid"]
+        History.flush_model([*fnames, "lead_id", "date_in"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE funnel_stage_history
+                   SET date_out = %(now)s,
+                       is_open = FALSE,
+                       days_in_stage = ROUND(
+                           EXTRACT(EPOCH FROM %(now)s - date_in)::numeric / 86400, 1
+                       ),
+                       write_date = %(now)s,
+                       write_uid = %(uid)s
+                 WHERE lead_id IN %(ids)s AND is_open
+             RETURNING id
+                """,
+                now=now,
+                uid=self.env.uid,
+                ids=tuple(self.ids),
+            )
+        )
+        closed = History.browse([row[0] for row in self.env.cr.fetchall()])
+        closed.invalidate_recordset(fnames)
 
     def _funnel_log_moves(self, old_stage_ids, skipped, now):
         rank = self.env["crm.stage"]._funnel_rank()

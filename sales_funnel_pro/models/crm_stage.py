@@ -140,7 +140,7 @@ class CrmStage(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if {"sequence", "name", "is_won", "team_id"} & vals.keys():
+        if {"sequence", "name", "is_won", "team_id", "gate_policy"} & vals.keys():
             self.env.registry.clear_cache()
         return res
 
@@ -162,8 +162,15 @@ class CrmStage(models.Model):
         return {stage_id: rank for rank, stage_id in enumerate(stage_ids)}
 
     def _funnel_refresh_leads(self):
-        """Create the missing checks of the opportunities in these stages and
-        re-evaluate their automatic criteria, after the criteria changed."""
+        """After their criteria changed: create the missing checks of the
+        opportunities in these stages, re-evaluate their automatic criteria and
+        recompute their qualification."""
         leads = self.env["crm.lead"].sudo().search([("stage_id", "in", self.ids)])
-        leads._funnel_ensure_checks()
-        leads._funnel_sync_auto_checks()
+        leads._funnel_sync_checks()
+        for field_name in (
+            "qualification_met_count",
+            "qualification_required_count",
+            "qualification_progress",
+            "gate_ready",
+        ):
+            self.env.add_to_compute(leads._fields[field_name], leads)

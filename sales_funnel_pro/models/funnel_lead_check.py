@@ -1,9 +1,10 @@
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
 # set by the system only: a user may change the state and the evidence
 AUDIT_FIELDS = {
     "lead_id",
+    "is_current",
     "criterion_id",
     "done_by_id",
     "done_date",
@@ -33,8 +34,7 @@ class FunnelLeadCheck(models.Model):
     company_id = fields.Many2one(related="lead_id.company_id")
     is_current = fields.Boolean(
         string="Current Stage",
-        compute="_compute_is_current",
-        store=True,
+        readonly=True,
         help="The criterion belongs to the stage the opportunity is in.",
     )
     state = fields.Selection(CHECK_STATES, default="todo", required=True)
@@ -52,11 +52,6 @@ class FunnelLeadCheck(models.Model):
             "An opportunity has one check per exit criterion.",
         ),
     ]
-
-    @api.depends("lead_id.stage_id", "criterion_id.stage_id")
-    def _compute_is_current(self):
-        for check in self:
-            check.is_current = check.criterion_id.stage_id == check.lead_id.stage_id
 
     def write(self, vals):
         if not self.env.su and AUDIT_FIELDS & vals.keys():

@@ -1,5 +1,14 @@
+from collections import defaultdict, namedtuple
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
+
+# what a stage move needs to know of a criterion, without reading the database
+CriterionInfo = namedtuple(
+    "CriterionInfo",
+    "id stage_id kind required field_name activity_type_id min_count",
+)
+StageGate = namedtuple("StageGate", "policy team_id criteria")
 
 
 class FunnelStageCriterion(models.Model):
@@ -119,14 +128,44 @@ class FunnelStageCriterion(models.Model):
 
     @api.model
     @tools.ormcache()
-    def _funnel_any_criteria(self):
-        """Whether any active exit criterion exists, cached per registry, so that a
-        database without criteria pays nothing for the gates."""
-        return bool(self.sudo().search_count([], limit=1))
+    def _funnel_gate_config(self):
+        """The gates of every stage that has active exit criteria, as immutable
+        values cached until criteria or stages change, so that a stage move reads
+        no configuration from the database.
+
+        :return: dict stage id -> StageGate, in pipeline order
+        """
+        rank = self.env["crm.stage"]._funnel_rank()
+        criteria_by_stage = defaultdict(list)
+        for criterion in self.sudo().search([]):
+            criteria_by_stage[criterion.stage_id].append(
+                CriterionInfo(
+                    id=criterion.id,
+                    stage_id=criterion.stage_id.id,
+                    kind=criterion.kind,
+                    required=criterion.required,
+                    field_name=criterion.field_id.name or None,
+                    activity_type_id=criterion.activity_type_id.id or None,
+                    min_count=criterion.min_count,
+                )
+            )
+        return {
+            stage.id: StageGate(
+                policy=stage.gate_policy,
+                team_id=stage.team_id.id or None,
+                criteria=tuple(criteria),
+            )
+            for stage, criteria in sorted(
+                criteria_by_stage.items(), key=lambda item: rank.get(item[0].id, -1)
+            )
+        }
 
     @api.model
-    @tools.ormcache()
     def _funnel_gate_field_names(self):
         """Names of the opportunity fields that field criteria look at."""
-        criteria = self.sudo().search([("kind", "=", "field")])
-        return frozenset(criteria.field_id.mapped("name"))
+        return {
+            info.field_name
+            for gate in self._funnel_gate_config().values()
+            for info in gate.criteria
+            if info.kind == "field"
+        }

@@ -45,17 +45,16 @@ class FunnelStageHistory(models.Model):
     date_out = fields.Datetime(string="Left On", readonly=True)
     days_in_stage = fields.Float(
         string="Days in Stage",
-        compute="_compute_days_in_stage",
-        store=True,
         digits=(16, 1),
         aggregator="avg",
+        readonly=True,
         help="Days between entering and leaving the stage; empty while the "
         "opportunity is still there.",
     )
     is_open = fields.Boolean(
         string="Current",
-        compute="_compute_is_open",
-        store=True,
+        default=True,
+        readonly=True,
         help="The opportunity is still in this stage.",
     )
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
@@ -76,20 +75,6 @@ class FunnelStageHistory(models.Model):
         help="Exit criteria that were unmet when the opportunity left its stage "
         "under a warning gate.",
     )
-
-    @api.depends("date_in", "date_out")
-    def _compute_days_in_stage(self):
-        for row in self:
-            if row.date_in and row.date_out:
-                delta = row.date_out - row.date_in
-                row.days_in_stage = delta.total_seconds() / 86400.0
-            else:
-                row.days_in_stage = False
-
-    @api.depends("date_out")
-    def _compute_is_open(self):
-        for row in self:
-            row.is_open = not row.date_out
 
     def _read_group_select(self, aggregate_spec, query):
         # a current stay has no duration yet: keep it out of averages and extremes
@@ -208,7 +193,7 @@ SELECT lo.lead_id,
        CASE WHEN lo.kind <> 'move' THEN lo.kind
             WHEN sr.is_won THEN 'won' ELSE 'enter' END,
        lo.at, lo.next_at,
-       COALESCE(ROUND(EXTRACT(EPOCH FROM lo.next_at - lo.at) / 86400.0, 1), 0),
+       ROUND((EXTRACT(EPOCH FROM lo.next_at - lo.at) / 86400)::numeric, 1),
        lo.next_at IS NULL,
        l.user_id, l.team_id, lo.moved_by, l.company_id, l.expected_revenue,
        l.probability, sr.forecast_category,

@@ -10,5 +10,5 @@ class MailActivity(models.Model):
         }
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         if lead_ids:
-            self.env["crm.lead"].browse(lead_ids).sudo()._funnel_sync_auto_checks()
+            self.env["crm.lead"].browse(lead_ids).sudo()._funnel_sync_checks()
         return result

@@ -320,7 +320,12 @@ class TestDemoData(TransactionCase):
         automatic = self.checks.filtered(
             lambda check: check.kind != "checklist" and check.state != "waived"
         )
-        live = self.leads._funnel_criteria_met(automatic.criterion_id)
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
+        infos = {info.id: info for gate in gates.values() for info in gate.criteria}
+        live = self.leads._funnel_met(
+            [(check.lead_id, infos[check.criterion_id.id]) for check in automatic],
+            self.leads._funnel_checks(),
+        )
         for check in automatic:
             self.assertEqual(
                 check.state == "met",
