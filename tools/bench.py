@@ -1,0 +1,1184 @@
+"""Benchmark Sales Funnel Pro against stock CRM on the same data.
+
+``make bench N=100000`` runs ``python3 tools/bench.py --n 100000``.
+
+What it does (database ``funnel_bench`` unless ``--db``):
+
+1. creates the database with ``crm`` only, without demo data (``odoo-bin -i crm``);
+2. seeds it with set-based SQL: two sales teams, eight salespeople, a sales manager,
+   customers, and N opportunities spread over the five stages of the professional
+   funnel (the stock stages New, Qualified and Proposition are renamed Start,
+   Needs confirmed and Solution & quote, and a Negotiation stage is added, so that
+   stock and addon show the same columns), some won, some lost, with their chatter:
+   a creation message and one stage-tracking message per past move (a few per
+   opportunity, some backward, dated in the past), followers and next activities;
+3. copies the seeded database to ``<db>_stock``, which stays stock ``crm``;
+4. installs ``sales_funnel_pro`` on the seeded database (``odoo-bin -i``, timed: it
+   includes the backfill of the stage history by the post-init hook), applies the
+   professional funnel template (timed) and ticks the checklist criteria of the
+   opportunities that the moves use, so that their gate is checked and passes;
+5. measures in-process, as the sales manager, the same operations on the same
+   opportunities in both databases, the stock run and the addon run alternating
+   (ABBA...), so that the load of a shared machine weighs on both alike; then a
+   move that the gate blocks and ``_backfill_from_tracking`` on the seeded chatter
+   (history emptied first, in the transaction rolled back afterwards).
+
+Operations (medians over ``--repeat`` runs, after one warm-up run; every run is
+rolled back, so each run starts from the same data; times include the flush and
+the pre-commit hooks such as mail tracking, not the commit itself):
+
+- stage move: ``write({'stage_id': next})`` on one opportunity (Start -> Needs
+  confirmed);
+- batch move: the same write on 1,000 opportunities at once (``--batch``);
+- blocked move: the same write on one opportunity whose checklist is not ticked,
+  refused by the gate (addon only);
+- kanban load: what the web client asks for when it opens the pipeline kanban:
+  ``web_read_group`` grouped by stage with the aggregates of the view's fields, the
+  first page (40 cards) of every open column via ``web_search_read`` with the field
+  specification of the real kanban arch (from ``get_views``, as the user sees it),
+  and ``read_progress_bar``; once as the manager on the whole pipeline, once as a
+  salesperson on "My Pipeline";
+- backfill: ``funnel.stage.history._backfill_from_tracking()`` over all
+  opportunities.
+
+Goals: stage move and kanban load within 1.3x of stock; backfill of 100,000
+opportunities under 60 s. The script exits 0 once the table is printed, whether
+the goals are met or not. A second table splits each median into the CPU time of
+this process (the Python side of the server), the wall time of its SQL queries and
+their number. Timings are wall-clock: run it on a quiet machine, and read the
+load average printed with the tables.
+"""
+
+import argparse
+import ast
+import functools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import closing
+
+import psycopg2
+from lxml import etree
+
+import odoo
+from odoo import SUPERUSER_ID, Command, api
+from odoo.exceptions import UserError
+from odoo.modules.registry import Registry
+from odoo.tools import SQL
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ADDON = "sales_funnel_pro"
+STOCK = "crm"
+
+MOVE_GOAL = 1.3
+KANBAN_GOAL = 1.3
+BACKFILL_GOAL_S = 60.0
+BACKFILL_GOAL_N = 100_000
+
+# The five stages: (name, sequence, probability); the last one is the won stage.
+FUNNEL = [
+    ("Start", 10, 10.0),
+    ("Needs confirmed", 20, 25.0),
+    ("Solution & quote", 30, 50.0),
+    ("Negotiation", 40, 75.0),
+    ("Won", 70, 100.0),
+]
+REPS_PER_TEAM = 4
+KANBAN_PAGE = 40  # cards per column, as the kanban view loads them
+MAX_OPEN_COLUMNS = 10  # columns the web client fills on load
+# Field dependencies of the widgets used by the pipeline kanban (web client code).
+WIDGET_DEPENDENCIES = {
+    "kanban_activity": [
+        ("activity_exception_decoration", "selection"),
+        ("activity_exception_icon", "char"),
+        ("activity_state", "selection"),
+        ("activity_summary", "char"),
+        ("activity_type_icon", "char"),
+        ("activity_type_id", "many2one"),
+    ],
+}
+
+_started = time.perf_counter()
+
+
+def log(message):
+    """Progress on stderr; the table goes to stdout."""
+    elapsed = time.perf_counter() - _started
+    sys.stderr.write(f"[{elapsed:7.1f}s] {message}\n")
+    sys.stderr.flush()
+
+
+# ----------------------------------------------------------------------------
+# Databases and processes
+# ----------------------------------------------------------------------------
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description="Seed N opportunities and time stock crm against Sales Funnel "
+        "Pro on the same data (see the module docstring for what is measured).",
+    )
+    parser.add_argument(
+        "--n", type=int, default=100_000, help="opportunities to seed (100000)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=7, help="measured runs per operation (7)"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=1000, help="opportunities in the batch move (1000)"
+    )
+    parser.add_argument(
+        "--backfill-repeat",
+        type=int,
+        default=3,
+        help="measured runs of the backfill (3)",
+    )
+    parser.add_argument(
+        "--db",
+        default="funnel_bench",
+        help="database of the addon, its name starting with funnel_bench "
+        "(funnel_bench); stock crm is measured on its copy <db>_stock",
+    )
+    parser.add_argument(
+        "--keep-db",
+        action="store_true",
+        help="keep <db> and <db>_stock at the end (dropped by default)",
+    )
+    parser.add_argument(
+        "--reuse-crm-db",
+        action="store_true",
+        help="keep a crm-only copy <db>_crm between runs and start from it, "
+        "instead of installing crm each time",
+    )
+    parser.add_argument(
+        "--addons-path",
+        help="Odoo addons path (default: Odoo's own addons and a copy of this "
+        "repository's addon made at start)",
+    )
+    parser.add_argument(
+        "--odoo-bin", help="odoo-bin to install modules with (default: Odoo's)"
+    )
+    args = parser.parse_args()
+    if args.n < 100:
+        parser.error("--n must be at least 100")
+    if args.repeat < 1 or args.backfill_repeat < 1:
+        parser.error("--repeat and --backfill-repeat must be at least 1")
+    odoo_root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
+    if not args.addons_path:
+        paths = [
+            path
+            for path in (
+                os.path.join(odoo_root, "odoo", "addons"),
+                os.path.join(odoo_root, "addons"),
+            )
+            if os.path.isdir(os.path.join(path, "crm"))
+        ]
+        args.addons_path = ",".join(paths)  # + the addon's copy: snapshot_addon()
+        args.snapshot = True
+    else:
+        args.snapshot = False
+    if not args.odoo_bin:
+        args.odoo_bin = os.path.join(odoo_root, "odoo-bin")
+    return args
+
+
+def snapshot_addon(args):
+    """Copy the addon as it is now and benchmark that copy, so that edits made
+    to the working tree while the benchmark runs do not mix two versions."""
+    folder = tempfile.mkdtemp(prefix="funnel_bench_addons_")
+    shutil.copytree(
+        os.path.join(ROOT, ADDON),
+        os.path.join(folder, ADDON),
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    args.addons_path = f"{args.addons_path},{folder}"
+    return folder
+
+
+def addon_revision():
+    """The git revision of the working tree, ``-dirty`` with local changes."""
+    try:
+        return subprocess.run(
+            ["git", "-C", ROOT, "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def configure_odoo(args):
+    odoo.tools.config.parse_config(
+        ["--addons-path", args.addons_path, "--log-level", "warn"]
+    )
+
+
+def run_odoo(args, db, *options):
+    """Run odoo-bin on ``db`` until its modules are loaded; return its duration."""
+    with tempfile.NamedTemporaryFile(
+        "w+", prefix="funnel_bench_", suffix=".log", delete=False
+    ) as output:
+        command = [
+            sys.executable,
+            args.odoo_bin,
+            "--database",
+            db,
+            "--addons-path",
+            args.addons_path,
+            "--log-level",
+            "warn",
+            "--stop-after-init",
+            *options,
+        ]
+        start = time.perf_counter()
+        result = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT)
+        duration = time.perf_counter() - start
+    if result.returncode:
+        with open(output.name) as lines:
+            sys.stderr.write(lines.read()[-5000:])
+        sys.exit(f"error: {' '.join(command)} failed, see {output.name}")
+    with open(output.name) as lines:
+        errors = [line for line in lines if " ERROR " in line or " CRITICAL " in line]
+    if errors:
+        sys.stderr.write("".join(errors[-20:]))
+        sys.exit(f"error: odoo-bin logged errors, see {output.name}")
+    os.unlink(output.name)
+    return duration
+
+
+def database_exists(db):
+    return db in odoo.service.db.list_dbs(force=True)
+
+
+def drop_database(db):
+    Registry.delete(db)
+    odoo.sql_db.close_db(db)
+    if database_exists(db):
+        odoo.service.db.exp_drop(db)
+
+
+def create_crm_database(args):
+    """Create ``args.db`` with crm installed and no demo data."""
+    drop_database(args.db)
+    template = f"{args.db}_crm"
+    if args.reuse_crm_db and database_exists(template):
+        log(f"copying {template} to {args.db}")
+        odoo.service.db.exp_duplicate_database(template, args.db)
+        return
+    log(f"creating {args.db} with crm (no demo data)")
+    run_odoo(args, args.db, "--init", "crm", "--without-demo", "all")
+    if args.reuse_crm_db:
+        odoo.sql_db.close_db(args.db)
+        odoo.service.db.exp_duplicate_database(args.db, template)
+        Registry.delete(template)
+
+
+def vacuum_analyze(db):
+    """VACUUM ANALYZE outside of any transaction, as autovacuum would eventually."""
+    odoo.sql_db.close_db(db)
+    __, info = odoo.sql_db.connection_info_for(db)
+    with closing(psycopg2.connect(**info)) as connection:
+        connection.autocommit = True
+        with connection.cursor() as cr:
+            cr.execute("VACUUM ANALYZE")
+
+
+# ----------------------------------------------------------------------------
+# Seeding
+# ----------------------------------------------------------------------------
+
+
+def seed(env, n):
+    """Create the users, teams, stages, customers and ``n`` opportunities with
+    their chatter; return the seeding context used by the measures."""
+    cr = env.cr
+    company = env.ref("base.main_company")
+    Users = env["res.users"].with_context(
+        no_reset_password=True, mail_create_nolog=True
+    )
+    manager = Users.create(
+        {
+            "name": "Bench Manager",
+            "login": "bench_manager",
+            "email": "bench.manager@example.com",
+            "company_id": company.id,
+            "company_ids": [Command.set(company.ids)],
+            "groups_id": [
+                Command.set(
+                    [
+                        env.ref("base.group_user").id,
+                        env.ref("sales_team.group_sale_manager").id,
+                    ]
+                )
+            ],
+        }
+    )
+    reps = Users.create(
+        [
+            {
+                "name": f"Bench Rep {index}",
+                "login": f"bench_rep_{index}",
+                "email": f"bench.rep{index}@example.com",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            env.ref("base.group_user").id,
+                            env.ref("sales_team.group_sale_salesman").id,
+                        ]
+                    )
+                ],
+            }
+            for index in range(1, 2 * REPS_PER_TEAM + 1)
+        ]
+    )
+    teams = env["crm.team"].create(
+        [
+            {
+                "name": name,
+                "user_id": manager.id,
+                "member_ids": [Command.set(members.ids)],
+            }
+            for name, members in (
+                ("Bench East", reps[:REPS_PER_TEAM]),
+                ("Bench West", reps[REPS_PER_TEAM:]),
+            )
+        ]
+    )
+    rep_teams = [teams[0].id] * REPS_PER_TEAM + [teams[1].id] * REPS_PER_TEAM
+
+    Stage = env["crm.stage"].with_context(lang="en_US")
+    stock = [
+        env.ref(f"crm.stage_lead{index}", raise_if_not_found=False)
+        for index in (1, 2, 3)
+    ]
+    stages = []
+    for index, (name, sequence, __) in enumerate(FUNNEL[:-1]):
+        stage = stock[index] if index < len(stock) and stock[index] else Stage
+        if stage:
+            stage.with_context(lang="en_US").write({"name": name, "sequence": sequence})
+        else:
+            stage = Stage.create({"name": name, "sequence": sequence})
+        stages.append(stage)
+    won = Stage.search([("is_won", "=", True), ("team_id", "=", False)], limit=1)
+    if not won:
+        won = Stage.create({"name": "Won", "sequence": 70, "is_won": True})
+    stages.append(won)
+    tags = env["crm.tag"].create(
+        [
+            {"name": name}
+            for name in ("Electrical", "Temperature", "Pressure", "Service")
+        ]
+    )
+    env.flush_all()
+
+    partner_count = max(20, min(5000, n // 20))
+    cr.execute(
+        SQL(
+            """
+INSERT INTO res_partner (name, complete_name, email, type, active, is_company,
+                         lang, partner_share, color, create_uid, create_date,
+                         write_uid, write_date)
+SELECT 'Bench Customer ' || g, 'Bench Customer ' || g,
+       'buyer' || g || '@customer.example.com', 'contact', TRUE, TRUE,
+       'en_US', TRUE, 0, %(uid)s, now() AT TIME ZONE 'UTC',
+       %(uid)s, now() AT TIME ZONE 'UTC'
+  FROM generate_series(1, %(count)s) g
+RETURNING id
+            """,
+            uid=SUPERUSER_ID,
+            count=partner_count,
+        )
+    )
+    partner_ids = [row[0] for row in cr.fetchall()]
+    cr.execute(
+        SQL(
+            "UPDATE res_partner SET commercial_partner_id = id WHERE id IN %s",
+            tuple(partner_ids),
+        )
+    )
+
+    fields = {
+        name: env["ir.model.fields"]._get("crm.lead", name).id
+        for name in ("stage_id", "active")
+    }
+    params = {
+        "n": n,
+        "company": company.id,
+        "users": reps.ids,
+        "user_partners": reps.partner_id.ids,
+        "teams": rep_teams,
+        "partners": partner_ids,
+        "stages": [stage.id for stage in stages],
+        "probabilities": [probability for __, __, probability in FUNNEL],
+        "tags": tags.ids,
+        "stage_field": fields["stage_id"],
+        "active_field": fields["active"],
+        "subtype_create": env.ref("crm.mt_lead_create").id,
+        "subtype_stage": env.ref("crm.mt_lead_stage").id,
+        "subtype_won": env.ref("crm.mt_lead_won").id,
+        "subtype_lost": env.ref("crm.mt_lead_lost").id,
+        "follower_subtypes": env["mail.message.subtype"]._default_subtypes("crm.lead")[
+            0
+        ],
+        "lead_model": env["ir.model"]._get_id("crm.lead"),
+        "activity_type": env.ref("mail.mail_activity_data_call").id,
+    }
+    for statement in SEED_SQL:
+        used = {
+            key: value for key, value in params.items() if f"%({key})s" in statement
+        }
+        cr.execute(SQL(statement, **used))
+    env.invalidate_all()
+    return {
+        "manager": manager.id,
+        "rep": reps[0].id,
+        "stages": params["stages"],
+        "company": company.id,
+    }
+
+
+# Each statement is formatted with the parameters whose name it mentions.
+SEED_SQL = [
+    # one row per opportunity: k = index of its current stage (4 = won)
+    """
+CREATE TEMP TABLE bench_seed AS
+SELECT g, nextval('crm_lead_id_seq')::integer AS lead_id, k,
+       k < 4 AND mod(g * 31, 17) = 5 AS lost,
+       k >= 2 AND mod(g, 10) = 3 AS backward,
+       (%(users)s::integer[])[1 + mod(g, 8)] AS user_id,
+       (%(user_partners)s::integer[])[1 + mod(g, 8)] AS author_id,
+       (%(teams)s::integer[])[1 + mod(g, 8)] AS team_id,
+       CASE WHEN mod(g, 10) <> 9 THEN (%(partners)s::integer[])[
+           1 + mod(g * 7, array_length(%(partners)s::integer[], 1))] END AS partner_id,
+       now() AT TIME ZONE 'UTC' - mod(g * 13, 60) * interval '1 day'
+           - (1 + mod(g, 23)) * interval '1 hour' AS d_last,
+       (2 + mod(g, 13)) * interval '1 day' AS gap,
+       1000 + mod(g * 37, 50000) AS revenue
+  FROM (SELECT g, CASE WHEN mod(g * 7919, 100) < 35 THEN 0
+                       WHEN mod(g * 7919, 100) < 60 THEN 1
+                       WHEN mod(g * 7919, 100) < 78 THEN 2
+                       WHEN mod(g * 7919, 100) < 90 THEN 3
+                       ELSE 4 END AS k
+          FROM generate_series(1, %(n)s::bigint) g) s
+    """,
+    """
+INSERT INTO crm_lead (
+    id, name, type, active, company_id, user_id, team_id, stage_id, partner_id,
+    priority, color, expected_revenue, prorated_revenue, recurring_revenue,
+    recurring_revenue_monthly, recurring_revenue_monthly_prorated,
+    recurring_revenue_prorated, probability, automated_probability, date_deadline,
+    date_open, date_last_stage_update, date_closed, create_uid, create_date,
+    write_uid, write_date)
+SELECT s.lead_id, 'Bench opportunity ' || s.g, 'opportunity', NOT s.lost,
+       %(company)s, s.user_id, s.team_id, (%(stages)s::integer[])[s.k + 1],
+       s.partner_id, mod(s.g, 4)::varchar, 0, s.revenue,
+       s.revenue * p.probability / 100, 0, 0, 0, 0, p.probability, p.probability,
+       CASE WHEN s.k < 4 AND NOT s.lost
+            THEN (now() AT TIME ZONE 'UTC')::date + 7 + mod(s.g, 120)::integer END,
+       s.d_last - s.k * s.gap, s.d_last,
+       CASE WHEN s.k = 4 THEN s.d_last
+            WHEN s.lost THEN s.d_last + interval '30 minutes' END,
+       s.user_id, s.d_last - s.k * s.gap, s.user_id,
+       s.d_last + interval '30 minutes'
+  FROM bench_seed s,
+       LATERAL (SELECT CASE WHEN s.lost THEN 0.0
+                            ELSE (%(probabilities)s::float[])[s.k + 1]
+                        END AS probability) p
+    """,
+    # the chatter: creation, stage moves (and a back-and-forth), lost
+    """
+CREATE TEMP TABLE bench_event AS
+SELECT nextval('mail_message_id_seq')::integer AS message_id, e.*
+  FROM (
+    SELECT s.lead_id, s.g, s.user_id, s.author_id, s.d_last - s.k * s.gap AS at,
+           'create' AS kind, NULL::integer AS old_value, NULL::integer AS new_value
+      FROM bench_seed s
+    UNION ALL
+    SELECT s.lead_id, s.g, s.user_id, s.author_id, s.d_last - (s.k - j) * s.gap,
+           'stage', (%(stages)s::integer[])[j], (%(stages)s::integer[])[j + 1]
+      FROM bench_seed s, generate_series(1, s.k) j
+    UNION ALL
+    SELECT s.lead_id, s.g, s.user_id, s.author_id,
+           s.d_last - (s.k - 1) * s.gap + b.step * s.gap / 3, 'stage',
+           (%(stages)s::integer[])[3 - b.step], (%(stages)s::integer[])[b.step + 1]
+      FROM bench_seed s, (VALUES (1), (2)) b(step)
+     WHERE s.backward
+    UNION ALL
+    SELECT s.lead_id, s.g, s.user_id, s.author_id, s.d_last + interval '30 minutes',
+           'active', 1, 0
+      FROM bench_seed s
+     WHERE s.lost
+  ) e
+ ORDER BY e.at
+    """,
+    """
+INSERT INTO mail_message (
+    id, model, res_id, record_name, message_type, subtype_id, author_id, body,
+    message_id, is_internal, date, create_uid, create_date, write_uid, write_date)
+SELECT e.message_id, 'crm.lead', e.lead_id, 'Bench opportunity ' || e.g,
+       'notification',
+       CASE WHEN e.kind = 'create' THEN %(subtype_create)s
+            WHEN e.kind = 'active' THEN %(subtype_lost)s
+            WHEN e.new_value = (%(stages)s::integer[])[5] THEN %(subtype_won)s
+            ELSE %(subtype_stage)s END,
+       e.author_id,
+       CASE WHEN e.kind = 'create' THEN '<p>Opportunity created</p>' ELSE '' END,
+       '<bench.' || e.message_id || '@funnel.example.com>', FALSE, e.at,
+       e.user_id, e.at, e.user_id, e.at
+  FROM bench_event e
+    """,
+    """
+INSERT INTO mail_tracking_value (
+    mail_message_id, field_id, old_value_integer, new_value_integer,
+    old_value_char, new_value_char, create_uid, create_date, write_uid, write_date)
+SELECT e.message_id,
+       CASE WHEN e.kind = 'stage' THEN %(stage_field)s ELSE %(active_field)s END,
+       e.old_value, e.new_value, so.name->>'en_US', sn.name->>'en_US',
+       e.user_id, e.at, e.user_id, e.at
+  FROM bench_event e
+  LEFT JOIN crm_stage so ON e.kind = 'stage' AND so.id = e.old_value
+  LEFT JOIN crm_stage sn ON e.kind = 'stage' AND sn.id = e.new_value
+ WHERE e.kind <> 'create'
+    """,
+    # the salesperson follows the opportunity (default subtypes)
+    """
+INSERT INTO mail_followers (res_model, res_id, partner_id)
+SELECT 'crm.lead', s.lead_id, s.author_id FROM bench_seed s
+    """,
+    """
+INSERT INTO mail_followers_mail_message_subtype_rel (
+    mail_followers_id, mail_message_subtype_id)
+SELECT f.id, st.id
+  FROM mail_followers f
+  JOIN bench_seed s ON s.lead_id = f.res_id
+ CROSS JOIN unnest(%(follower_subtypes)s::integer[]) st(id)
+ WHERE f.res_model = 'crm.lead'
+    """,
+    # a next activity on one open opportunity in three (some overdue)
+    """
+INSERT INTO mail_activity (
+    res_model_id, res_model, res_id, res_name, activity_type_id, user_id,
+    summary, date_deadline, automated, active, create_uid, create_date,
+    write_uid, write_date)
+SELECT %(lead_model)s, 'crm.lead', s.lead_id, 'Bench opportunity ' || s.g,
+       %(activity_type)s, s.user_id, 'Follow-up call',
+       (now() AT TIME ZONE 'UTC')::date + mod(s.g, 21)::integer - 7, FALSE, TRUE,
+       s.user_id, s.d_last, s.user_id, s.d_last
+  FROM bench_seed s
+ WHERE mod(s.g, 3) = 0 AND s.k < 4 AND NOT s.lost
+    """,
+    """
+INSERT INTO crm_tag_rel (lead_id, tag_id)
+SELECT s.lead_id, (%(tags)s::integer[])[1 + mod(s.g, 4)]
+  FROM bench_seed s
+ WHERE mod(s.g, 4) = 0
+    """,
+    "DROP TABLE bench_event",
+    "DROP TABLE bench_seed",
+]
+
+
+def pick_opportunities(env, context, batch):
+    """The opportunities that both phases move: open ones in Start with a
+    customer (the single move, the blocked move, then the batch)."""
+    env.cr.execute(
+        SQL(
+            """
+SELECT id FROM crm_lead
+ WHERE stage_id = %(stage)s AND active AND type = 'opportunity'
+   AND partner_id IS NOT NULL AND name LIKE %(pattern)s
+ ORDER BY id
+ LIMIT %(limit)s
+            """,
+            stage=context["stages"][0],
+            pattern="Bench opportunity %",
+            limit=batch + 2,
+        )
+    )
+    ids = [row[0] for row in env.cr.fetchall()]
+    context.update(single=ids[0], blocked=ids[1], batch=ids[2:])
+
+
+# ----------------------------------------------------------------------------
+# Measures
+# ----------------------------------------------------------------------------
+
+
+class Sample:
+    """One run of an operation: wall time, CPU time of this process (the Python
+    side of the server), number and wall time of the SQL queries."""
+
+    def __init__(self, wall, cpu, queries, sql, result):
+        self.wall, self.cpu, self.queries, self.sql = wall, cpu, queries, sql
+        self.result = result
+
+
+class Measure:
+    """Medians of the samples of one operation on one database."""
+
+    def __init__(self, samples):
+        self.samples = samples
+        self.time = statistics.median(s.wall for s in samples)
+        self.cpu = statistics.median(s.cpu for s in samples)
+        self.queries = statistics.median(s.queries for s in samples)
+        self.sql = statistics.median(s.sql for s in samples)
+
+    def part(self, name):
+        """Median of a part of a composite operation (the kanban load)."""
+        return statistics.median(s.result[name] for s in self.samples)
+
+
+class Side:
+    """One database being measured, with the users' environments."""
+
+    def __init__(self, label, registry, context):
+        self.label = label
+        self.cr = registry.cursor()
+        user_context = {
+            "lang": "en_US",
+            "tz": "UTC",
+            "allowed_company_ids": [context["company"]],
+        }
+        self.manager = api.Environment(self.cr, context["manager"], user_context)
+        self.rep = api.Environment(self.cr, context["rep"], user_context)
+        self.root = api.Environment(self.cr, SUPERUSER_ID, {})
+
+    def table_size(self, table):
+        """Size on disk of a table, in MB (without its indexes)."""
+        self.cr.execute(SQL("SELECT pg_relation_size(%s)", table))
+        return self.cr.fetchone()[0] / 2**20
+
+    def close(self):
+        self.cr.rollback()
+        self.cr.close()
+
+
+def run_once(side, operation, setup=None):
+    """Run ``operation`` once on ``side`` and roll its transaction back."""
+    if setup:
+        setup()
+    thread = threading.current_thread()
+    thread.query_count, thread.query_time = 0, 0.0
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = operation()
+    sample = Sample(
+        time.perf_counter() - wall,
+        time.process_time() - cpu,
+        thread.query_count,
+        thread.query_time,
+        result,
+    )
+    del thread.query_count, thread.query_time
+    side.cr.rollback()
+    return sample
+
+
+def compare(sides, make_operation, repeat, setup=None, warmup=1):
+    """Measure the same operation on each side, runs interleaved (ABBA...) so
+    that the load of the machine weighs the same on every side.
+
+    :param make_operation: side -> callable running the operation once
+    :return: list of Measure, one per side
+    """
+    operations = [make_operation(side) for side in sides]
+    samples = [[] for __ in sides]
+    for run in range(warmup + repeat):
+        order = list(range(len(sides)))
+        if run % 2:
+            order.reverse()
+        for index in order:
+            sample = run_once(
+                sides[index], operations[index], setup and setup(sides[index])
+            )
+            if run >= warmup:
+                samples[index].append(sample)
+    return [Measure(side_samples) for side_samples in samples]
+
+
+def flush(env):
+    """What the end of a request does before COMMIT: flush, pre-commit hooks
+    (mail tracking), and the flush of what they wrote."""
+    env.cr.flush()
+    env.flush_all()
+
+
+def kanban_request(env, view_xmlid="crm.crm_case_kanban_view_leads"):
+    """The pipeline kanban's requests as the web client builds them from the
+    view that ``env.user`` gets: aggregates, card specification, progress bar."""
+    Lead = env["crm.lead"]
+    view = env.ref(view_xmlid)
+    result = Lead.get_views([(view.id, "kanban")], {})
+    arch = etree.fromstring(result["views"]["kanban"]["arch"])
+    fields = dict(result["models"]["crm.lead"]["fields"])
+    active = {}  # field name -> {"invisible": bool, "related": [names] or None}
+
+    def add(name, invisible=False, related=None, field_type=None):
+        if name not in fields:
+            fields[name] = {"type": field_type or "char", "name": name}
+        entry = active.setdefault(name, {"invisible": True, "related": None})
+        entry["invisible"] = entry["invisible"] and invisible
+        if related:
+            entry["related"] = related
+
+    for node in arch.iter("field"):
+        name = node.get("name")
+        field_type = fields[name]["type"]
+        widget = node.get("widget")
+        if not widget and field_type == "many2many":
+            widget = "many2many_tags"  # kanban shows many2many as tags
+        options = ast.literal_eval(node.get("options") or "{}")
+        related = None
+        if widget == "many2many_tags":
+            related = ["display_name"] + (
+                [options["color_field"]] if options.get("color_field") else []
+            )
+        add(name, invisible=node.get("invisible") in ("1", "True"), related=related)
+        for dependency, dependency_type in WIDGET_DEPENDENCIES.get(widget, []):
+            add(dependency, field_type=dependency_type)
+    if arch.get("highlight_color"):
+        add(arch.get("highlight_color"), field_type="integer")
+    progressbar = arch.find(".//progressbar")
+    progress = None
+    if progressbar is not None:
+        for attribute in ("sum_field", "recurring_revenue_sum_field"):
+            if progressbar.get(attribute):
+                add(progressbar.get(attribute))
+        progress = {
+            "field": progressbar.get("field"),
+            "colors": json.loads(progressbar.get("colors")),
+            "help": progressbar.get("help"),
+        }
+
+    return {
+        "spec": fields_spec(active, fields),
+        "aggregates": [
+            f"{name}:{fields[name]['aggregator']}"
+            for name in active
+            if fields[name].get("aggregator") and name != "stage_id"
+        ],
+        "progress": progress,
+    }
+
+
+def fields_spec(active, fields):
+    """The ``specification`` of web_search_read, as the web client's
+    getFieldsSpec builds it from the view's active fields."""
+    spec = {}
+    for name, entry in active.items():
+        field_type = fields[name]["type"]
+        if field_type in ("many2one", "reference"):
+            spec[name] = {"fields": {} if entry["invisible"] else {"display_name": {}}}
+        elif field_type in ("one2many", "many2many"):
+            related = entry["related"]
+            spec[name] = (
+                {"fields": {related_name: {} for related_name in related}}
+                if related and not entry["invisible"]
+                else {}
+            )
+        else:
+            spec[name] = {}
+    for name in active:
+        definition = fields[name].get("definition_record")
+        if fields[name]["type"] == "properties" and definition in spec:
+            spec[definition].setdefault("fields", {})["display_name"] = {}
+    return spec
+
+
+def load_kanban(env, request, domain):
+    """Open the grouped kanban: groups, then the first page of each open
+    column, then the progress bars; return the durations of the parts."""
+    context = {**env.context, "default_type": "opportunity"}
+    Lead = env["crm.lead"].with_context(context)
+    start = time.perf_counter()
+    groups = Lead.web_read_group(
+        domain, request["aggregates"], ["stage_id"], limit=None, orderby="", lazy=True
+    )["groups"]
+    after_groups = time.perf_counter()
+    opened = 0
+    for group in groups:
+        if group.get("__fold") or not group.get("stage_id_count"):
+            continue
+        opened += 1
+        if opened > MAX_OPEN_COLUMNS:
+            break
+        stage_id = group["stage_id"][0] if group["stage_id"] else False
+        Lead.with_context(bin_size=True, default_stage_id=stage_id).web_search_read(
+            group["__domain"], request["spec"], offset=0, limit=KANBAN_PAGE, order=""
+        )
+    after_cards = time.perf_counter()
+    if request["progress"]:
+        Lead.read_progress_bar(domain, "stage_id", request["progress"])
+    end = time.perf_counter()
+    return {
+        "groups": after_groups - start,
+        "cards": after_cards - after_groups,
+        "progress": end - after_cards,
+        "columns": opened,
+    }
+
+
+def measure_operations(stock, addon, context, args):
+    """Measure every operation on both sides; return {name: (stock, addon)}."""
+    sides = [stock, addon]
+    target = context["stages"][1]
+    results = {}
+
+    def move(ids):
+        def make(side):
+            def operation():
+                side.manager["crm.lead"].browse(ids).write({"stage_id": target})
+                flush(side.manager)
+
+            return operation
+
+        return make
+
+    log("  stage move")
+    results["move"] = compare(sides, move([context["single"]]), args.repeat)
+    log(f"  batch move of {len(context['batch'])}")
+    results["batch"] = compare(sides, move(context["batch"]), args.repeat)
+
+    def blocked(side):
+        def operation():
+            try:
+                with side.cr.savepoint():
+                    side.manager["crm.lead"].browse(context["blocked"]).write(
+                        {"stage_id": target}
+                    )
+                    flush(side.manager)
+            except UserError:
+                return True
+            return False
+
+        return operation
+
+    log("  blocked move")
+    results["blocked"] = compare([addon], blocked, args.repeat)
+    if not all(sample.result for sample in results["blocked"][0].samples):
+        sys.exit("error: the gate did not block the move it should block")
+
+    for key, user, domain in (
+        ("kanban", "manager", [("type", "=", "opportunity")]),
+        (
+            "kanban_rep",
+            "rep",
+            [("type", "=", "opportunity"), ("user_id", "=", context["rep"])],
+        ),
+    ):
+        requests = {side.label: kanban_request(getattr(side, user)) for side in sides}
+        context[f"{key}_fields"] = {
+            label: len(request["spec"]) for label, request in requests.items()
+        }
+
+        def make(side, user=user, domain=domain, requests=requests):
+            env = getattr(side, user)
+            return functools.partial(load_kanban, env, requests[side.label], domain)
+
+        log(f"  kanban load ({user})")
+        results[key] = compare(sides, make, args.repeat)
+    return results
+
+
+def prepare_addon(registry, context):
+    """Apply the professional funnel template (timed) and tick the checklist
+    criteria of the opportunities that the measured moves use."""
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
+        start = time.perf_counter()
+        changes = env["funnel.template.wizard"]._apply_template()
+        env.flush_all()
+        applied = time.perf_counter() - start
+        log(f"  template applied in {applied:.1f}s ({len(changes)} changes)")
+        movers = env["crm.lead"].browse([context["single"], *context["batch"]])
+        checks = env["funnel.lead.check"].search(
+            [
+                ("lead_id", "in", movers.ids),
+                ("is_current", "=", True),
+                ("criterion_id.kind", "=", "checklist"),
+            ]
+        )
+        checks.write({"state": "met", "evidence": "Benchmark"})
+        env.flush_all()
+        target = env["crm.stage"].browse(context["stages"][1])
+        if movers._funnel_unmet_criteria(target):
+            sys.exit("error: the measured opportunities do not pass their gate")
+        blocked = env["crm.lead"].browse(context["blocked"])
+        if not blocked._funnel_unmet_criteria(target):
+            sys.exit("error: the blocked opportunity would pass its gate")
+        cr.execute("SELECT count(*) FROM funnel_lead_check")
+        context["checks"] = cr.fetchone()[0]
+        cr.execute("SELECT count(*) FROM funnel_stage_history")
+        context["history_rows"] = cr.fetchone()[0]
+        cr.commit()
+    return applied
+
+
+def measure_backfill(addon, args):
+    """``_backfill_from_tracking`` on every opportunity, the history emptied
+    first (in the transaction that is rolled back after each run)."""
+
+    def setup(side):
+        def empty():
+            side.cr.execute("TRUNCATE funnel_stage_history")
+            side.cr.execute(
+                "UPDATE crm_lead SET backward_move_count = 0 "
+                "WHERE backward_move_count <> 0"
+            )
+
+        return empty
+
+    def make(side):
+        return side.root["funnel.stage.history"]._backfill_from_tracking
+
+    (result,) = compare([addon], make, args.backfill_repeat, setup=setup, warmup=0)
+    return result
+
+
+# ----------------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------------
+
+
+def format_ms(seconds):
+    if seconds is None:
+        return "—"
+    milliseconds = seconds * 1000
+    return f"{milliseconds:,.0f}" if milliseconds >= 100 else f"{milliseconds:,.1f}"
+
+
+def format_table(headers, rows, align):
+    widths = [
+        max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))
+    ]
+
+    def line(values):
+        return "  ".join(
+            f"{value:{a}{w}}" for value, a, w in zip(values, align, widths, strict=True)
+        ).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *map(line, rows)]
+
+
+def report(args, context, results, backfill, install, applied, loads):
+    batch = len(context["batch"])
+    rows = []
+
+    def row(label, stock, addon, goal=None):
+        ratio = addon / stock if stock and addon else None
+        verdict = ""
+        if goal is not None and ratio is not None:
+            verdict = "pass" if ratio <= goal else "FAIL"
+        rows.append(
+            (
+                label,
+                format_ms(stock),
+                format_ms(addon),
+                f"{ratio:.2f}x" if ratio else "—",
+                f"<= {goal:.1f}x" if goal else "",
+                verdict,
+            )
+        )
+
+    stock, addon = results["move"]
+    row("stage move (1 opportunity)", stock.time, addon.time, MOVE_GOAL)
+    stock, addon = results["batch"]
+    row(f"batch move ({batch:,} opportunities)", stock.time, addon.time)
+    row("blocked move (gate refuses)", None, results["blocked"][0].time)
+    for key, label in (
+        ("kanban", "kanban load, manager, whole pipeline"),
+        ("kanban_rep", "kanban load, salesperson, My Pipeline"),
+    ):
+        stock, addon = results[key]
+        row(label, stock.time, addon.time, KANBAN_GOAL)
+        columns = addon.samples[0].result["columns"]
+        for part, part_label in (
+            ("groups", "web_read_group"),
+            ("cards", f"web_search_read x{columns} columns"),
+            ("progress", "read_progress_bar"),
+        ):
+            row(f"  {part_label}", stock.part(part), addon.part(part))
+
+    scaled = backfill.time * BACKFILL_GOAL_N / args.n
+    backfill_verdict = "pass" if scaled < BACKFILL_GOAL_S else "FAIL"
+    if args.n != BACKFILL_GOAL_N:
+        backfill_verdict = f"({backfill_verdict}, scaled)"
+    rows.append(
+        (
+            f"backfill ({args.n:,} opportunities)",
+            "—",
+            format_ms(backfill.time),
+            "—",
+            f"< {BACKFILL_GOAL_S:.0f} s"
+            + (f" at {BACKFILL_GOAL_N // 1000}k" if args.n != BACKFILL_GOAL_N else ""),
+            backfill_verdict,
+        )
+    )
+
+    detail = []
+    for key, label in (
+        ("move", "stage move"),
+        ("batch", "batch move"),
+        ("blocked", "blocked move"),
+        ("kanban", "kanban, manager"),
+        ("kanban_rep", "kanban, salesperson"),
+    ):
+        measures = results[key]
+        stock, addon = measures if len(measures) == 2 else (None, measures[0])
+        detail.append(
+            (
+                label,
+                format_ms(stock and stock.cpu),
+                format_ms(addon.cpu),
+                format_ms(stock and stock.sql),
+                format_ms(addon.sql),
+                f"{stock.queries:.0f}" if stock else "—",
+                f"{addon.queries:.0f}",
+            )
+        )
+    detail.append(
+        (
+            "backfill",
+            "—",
+            format_ms(backfill.cpu),
+            "—",
+            format_ms(backfill.sql),
+            "—",
+            f"{backfill.queries:.0f}",
+        )
+    )
+
+    out = [
+        "",
+        f"Sales Funnel Pro benchmark: {args.n:,} opportunities; stock crm on "
+        f"{args.db}_stock, the addon on {args.db} (same data); median of "
+        f"{args.repeat} runs after a warm-up, stock and addon runs interleaved; "
+        f"times in ms; {ADDON} at {args.revision}"
+        + (" (copied at start)" if args.snapshot else ""),
+        "",
+        *format_table(
+            ("operation", "stock ms", "addon ms", "ratio", "goal", "result"),
+            rows,
+            ["<", ">", ">", ">", "<", "<"],
+        ),
+        "",
+        "Where the time goes (medians): CPU time of the server process (Python), "
+        "wall time of its SQL queries, number of queries",
+        "",
+        *format_table(
+            (
+                "operation",
+                "cpu stock",
+                "cpu addon",
+                "sql stock",
+                "sql addon",
+                "queries stock",
+                "queries addon",
+            ),
+            detail,
+            ["<", ">", ">", ">", ">", ">", ">"],
+        ),
+        "",
+        f"backfill: {backfill.samples[0].result:,} history rows, median of "
+        f"{args.backfill_repeat} runs {backfill.time:.2f} s"
+        + (
+            f" (scaled linearly to {BACKFILL_GOAL_N:,}: {scaled:.1f} s)"
+            if args.n != BACKFILL_GOAL_N
+            else ""
+        ),
+        f"addon install: odoo-bin -i {ADDON}, process start to stop, including the "
+        f"backfill by its post-init hook ({context['history_rows']:,} rows): "
+        f"{install:.1f} s",
+        f"professional funnel template applied on the seeded pipeline (creates "
+        f"and evaluates {context['checks']:,} checks): {applied:.1f} s",
+        f"kanban card fields: stock {context['kanban_fields'][STOCK]}, addon "
+        f"{context['kanban_fields'][ADDON]}",
+        f"crm_lead table after VACUUM: stock {context['lead_table'][STOCK]:.0f} MB, "
+        f"addon {context['lead_table'][ADDON]:.0f} MB (scans of the pipeline read "
+        "the difference)",
+        f"machine: {os.cpu_count()} cores, load average (1 min) "
+        + " -> ".join(f"{load:.2f}" for load in loads)
+        + " at start -> before measures -> at end; shared with other work.",
+    ]
+    print("\n".join(out))
+
+
+# ----------------------------------------------------------------------------
+# Main
+# ----------------------------------------------------------------------------
+
+
+def main():
+    args = parse_args()
+    if not args.db.startswith("funnel_bench"):
+        sys.exit("error: the benchmark database name must start with funnel_bench")
+    args.revision = addon_revision()
+    snapshot = snapshot_addon(args) if args.snapshot else None
+    try:
+        run(args)
+    finally:
+        if snapshot:
+            shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def run(args):
+    configure_odoo(args)
+    loads = [os.getloadavg()[0]]
+    stock_db = f"{args.db}_stock"
+    drop_database(stock_db)
+    create_crm_database(args)
+
+    log(f"seeding {args.n:,} opportunities")
+    registry = Registry.new(args.db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        context = seed(env, args.n)
+        pick_opportunities(env, context, args.batch)
+        cr.commit()
+    vacuum_analyze(args.db)
+    Registry.delete(args.db)
+    log(f"copying the seeded database to {stock_db} (stock crm)")
+    odoo.service.db.exp_duplicate_database(args.db, stock_db)
+
+    log(f"installing {ADDON} on {args.db}")
+    install = run_odoo(args, args.db, "--init", ADDON)
+    log(f"  installed in {install:.1f}s")
+    log("applying the professional funnel template")
+    applied = prepare_addon(Registry.new(args.db), context)
+    vacuum_analyze(args.db)
+
+    log("measuring stock crm and the addon, interleaved")
+    loads.append(os.getloadavg()[0])
+    stock = Side(STOCK, Registry(stock_db), context)
+    addon = Side(ADDON, Registry(args.db), context)
+    try:
+        results = measure_operations(stock, addon, context, args)
+        log("measuring the backfill")
+        backfill = measure_backfill(addon, args)
+        context["lead_table"] = {
+            side.label: side.table_size("crm_lead") for side in (stock, addon)
+        }
+    finally:
+        stock.close()
+        addon.close()
+    loads.append(os.getloadavg()[0])
+
+    report(args, context, results, backfill, install, applied, loads)
+    if args.keep_db:
+        log(f"kept {args.db} and {stock_db}")
+    else:
+        log(f"dropping {args.db} and {stock_db}")
+        drop_database(args.db)
+        drop_database(stock_db)
+
+
+if __name__ == "__main__":
+    main()
