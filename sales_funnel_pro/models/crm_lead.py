@@ -11,6 +11,22 @@ from odoo.tools.sql import column_exists
 
 # blocked opportunities listed one by one in a gate error, the rest are counted
 GATE_MESSAGE_MAX_LEADS = 20
+# the columns of a history row given when it is opened, with their SQL types
+HISTORY_COLUMNS = {
+    "lead_id": "int4",
+    "stage_from_id": "int4",
+    "stage_id": "int4",
+    "event": "varchar",
+    "date_in": "timestamp",
+    "user_id": "int4",
+    "team_id": "int4",
+    "company_id": "int4",
+    "expected_revenue": "numeric",
+    "probability": "numeric",
+    "forecast_category": "varchar",
+    "is_backward": "bool",
+    "skipped_criteria": "text",
+}
 
 
 class CrmLead(models.Model):
@@ -34,10 +50,16 @@ class CrmLead(models.Model):
         readonly=True,
     )
     qualification_met_count = fields.Integer(
-        string="Criteria Met", compute="_compute_qualification", store=True
+        string="Criteria Met",
+        compute="_compute_qualification",
+        store=True,
+        aggregator=False,
     )
     qualification_required_count = fields.Integer(
-        string="Required Criteria", compute="_compute_qualification", store=True
+        string="Required Criteria",
+        compute="_compute_qualification",
+        store=True,
+        aggregator=False,
     )
     qualification_progress = fields.Float(
         string="Qualification",
@@ -121,16 +143,23 @@ class CrmLead(models.Model):
         # criteria changes recompute the opportunities of their stages by hand
         # (see crm.stage._funnel_refresh_leads): the gates are cached, not fields
         gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
+        lead_ids = [lead._origin.id for lead in self if lead._origin.id]
+        done = {}
+        if gates and lead_ids:
+            done = {
+                lead.id: set(criterion_ids)
+                for lead, criterion_ids in self.env["funnel.lead.check"]
+                .sudo()
+                ._read_group(
+                    [("lead_id", "in", lead_ids), ("state", "!=", "todo")],
+                    ["lead_id"],
+                    ["criterion_id:array_agg"],
+                )
+            }
         for lead in self:
             gate = gates.get(lead.stage_id.id)
-            required = (
-                {info.id for info in gate.criteria if info.required} if gate else set()
-            )
-            met = sum(
-                1
-                for check in lead.check_ids
-                if check.criterion_id.id in required and check.state != "todo"
-            )
+            required = {i.id for i in gate.criteria if i.required} if gate else set()
+            met = len(required & done.get(lead._origin.id, set()))
             lead.qualification_required_count = len(required)
             lead.qualification_met_count = met
             lead.qualification_progress = (
@@ -202,7 +231,7 @@ class CrmLead(models.Model):
             if lead.stage_id
         ]
         if history:
-            self.env["funnel.stage.history"].sudo().create(history)
+            leads._funnel_record_history(history, now, close=False)
             leads.filtered(
                 lambda lead: lead.stage_id and lead.active
             )._funnel_sync_checks(checks={})
@@ -576,61 +605,107 @@ class CrmLead(models.Model):
         met = leads._funnel_met(
             [pair for pair in pairs if pair[1].kind != "checklist"], checks
         )
-        Check = self.env["funnel.lead.check"].sudo()
-        done = {
-            "state": "met",
-            "done_by_id": self.env.uid,
-            "done_date": fields.Datetime.now(),
-        }
-        new_values, to_met, to_todo, current = [], Check, Check, set()
+        now = fields.Datetime.now()
+        new_rows, to_met, to_todo, current = [], [], [], set()
         for lead, info in pairs:
             key = (lead.id, info.id)
             check = checks.get(key)
             auto_met = info.kind != "checklist" and key in met
             if not check:
-                values = {
-                    "lead_id": lead.id,
-                    "criterion_id": info.id,
-                    "is_current": True,
-                }
-                new_values.append(dict(values, **done) if auto_met else values)
+                new_rows.append(
+                    (lead.id, info.id, "met", self.env.uid, now)
+                    if auto_met
+                    else (lead.id, info.id, "todo", None, None)
+                )
                 continue
             current.add(check.id)
             if info.kind == "checklist" or check.state == "waived":
                 continue
             if auto_met and check.state == "todo":
-                to_met |= check
+                to_met.append(check.id)
             elif not auto_met and check.state == "met":
-                to_todo |= check
-        to_met.write(done)
-        to_todo.write({"state": "todo", "done_by_id": False, "done_date": False})
-        Check.create(new_values)
-        became_current = Check.browse(
+                to_todo.append(check.id)
+        Check = self.env["funnel.lead.check"].sudo()
+        Check.browse(to_met).write(
+            {"state": "met", "done_by_id": self.env.uid, "done_date": now}
+        )
+        Check.browse(to_todo).write(
+            {"state": "todo", "done_by_id": False, "done_date": False}
+        )
+        Check.browse(
             [c.id for c in checks.values() if c.id in current and not c.is_current]
-        )
-        became_past = Check.browse(
+        ).write({"is_current": True})
+        Check.browse(
             [c.id for c in checks.values() if c.id not in current and c.is_current]
+        ).write({"is_current": False})
+        leads._funnel_insert_checks(new_rows, now)
+
+    def _funnel_insert_checks(self, rows, now):
+        """Insert new checks of the current stage in one statement, however many
+        (applying a template to a large pipeline creates hundreds of thousands).
+
+        :param rows: list of (lead id, criterion id, state, met by, met on)
+        """
+        if not rows:
+            return
+        lead_ids, criterion_ids, states, done_by_ids, done_dates = zip(
+            *rows, strict=True
         )
-        became_current.write({"is_current": True})
-        became_past.write({"is_current": False})
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO funnel_lead_check (
+                    lead_id, criterion_id, state, is_current, done_by_id, done_date,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT lead_id, criterion_id, state, TRUE, done_by_id, done_date,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(lead_ids)s::int[], %(criterion_ids)s::int[],
+                              %(states)s::varchar[], %(done_by_ids)s::int[],
+                              %(done_dates)s::timestamp[])
+                       AS new(lead_id, criterion_id, state, done_by_id, done_date)
+                """,
+                uid=self.env.uid,
+                now=now,
+                lead_ids=list(lead_ids),
+                criterion_ids=list(criterion_ids),
+                states=list(states),
+                done_by_ids=list(done_by_ids),
+                done_dates=list(done_dates),
+            )
+        )
+        # the ORM did not see these rows: forget what it knew of the opportunities'
+        # checks and recompute their qualification
+        leads = self.browse(set(lead_ids))
+        leads.invalidate_recordset(["check_ids", "current_check_ids", "past_check_ids"])
+        for field_name in (
+            "qualification_met_count",
+            "qualification_required_count",
+            "qualification_progress",
+            "gate_ready",
+        ):
+            self.env.add_to_compute(self._fields[field_name], leads)
 
     # ------------------------------------------------------------
     # History
     # ------------------------------------------------------------
 
     def _funnel_history_values(self, now, **values):
+        """Values of the history row the opportunity opens ``now``."""
         self.ensure_one()
         return {
             "lead_id": self.id,
+            "stage_from_id": None,
             "stage_id": self.stage_id.id,
+            "event": "enter",
             "date_in": now,
-            "user_id": self.user_id.id,
-            "team_id": self.team_id.id,
-            "company_id": self.company_id.id,
-            "moved_by_id": self.env.uid,
+            "user_id": self.user_id.id or None,
+            "team_id": self.team_id.id or None,
+            "company_id": self.company_id.id or None,
             "expected_revenue": self.expected_revenue,
             "probability": self.probability,
             "forecast_category": self.stage_id.forecast_category,
+            "is_backward": False,
+            "skipped_criteria": None,
             **values,
         }
 
@@ -642,65 +717,104 @@ class CrmLead(models.Model):
             return "lost"
         return "won" if self.stage_id.is_won else "enter"
 
-    def _funnel_close_open_rows(self, now):
-        """Close the current history row of each opportunity, in one statement."""
+    def _funnel_record_history(self, values_list, now, close=True):
+        """Close the current history row of the opportunities (unless ``close`` is
+        False) and open the rows of ``values_list``, in one statement: stage moves
+        are the hottest path of the pipeline.
+
+        :param values_list: list of dicts from ``_funnel_history_values``
+        """
         History = self.env["funnel.stage.history"]
-        fnames = ["date_out", "is_open", "days_in_stage", "write_date", "write_uid"]
-        History.flush_model([*fnames, "lead_id", "date_in"])
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE funnel_stage_history
-                   SET date_out = %(now)s,
-                       is_open = FALSE,
-                       days_in_stage = ROUND(
-                           EXTRACT(EPOCH FROM %(now)s - date_in)::numeric / 86400, 1
-                       ),
-                       write_date = %(now)s,
-                       write_uid = %(uid)s
-                 WHERE lead_id IN %(ids)s AND is_open
-             RETURNING id
-                """,
-                now=now,
-                uid=self.env.uid,
-                ids=tuple(self.ids),
+        History.flush_model()
+        uid = self.env.uid
+        parts = []
+        if close:
+            parts.append(
+                SQL(
+                    """
+                    WITH closed AS (
+                        UPDATE funnel_stage_history
+                           SET date_out = %(now)s,
+                               is_open = FALSE,
+                               days_in_stage = ROUND(
+                                   EXTRACT(EPOCH FROM %(now)s - date_in)::numeric
+                                   / 86400, 1),
+                               write_date = %(now)s,
+                               write_uid = %(uid)s
+                         WHERE lead_id IN %(ids)s AND is_open
+                    )
+                    """,
+                    now=now,
+                    uid=uid,
+                    ids=tuple(self.ids),
+                )
             )
+        if values_list:
+            columns = SQL(", ").join(SQL.identifier(name) for name in HISTORY_COLUMNS)
+            arrays = SQL(", ").join(
+                SQL("%s::%s[]", [values[name] for values in values_list], SQL(kind))
+                for name, kind in HISTORY_COLUMNS.items()
+            )
+            parts.append(
+                SQL(
+                    """
+                    INSERT INTO funnel_stage_history (
+                        %(columns)s, is_open, gate_waived, moved_by_id,
+                        create_uid, create_date, write_uid, write_date)
+                    SELECT %(columns)s, TRUE, FALSE, %(uid)s,
+                           %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM unnest(%(arrays)s) AS new(%(columns)s)
+                    """,
+                    columns=columns,
+                    arrays=arrays,
+                    uid=uid,
+                    now=now,
+                )
+            )
+        elif close:
+            parts.append(SQL("SELECT 1"))
+        if not parts:
+            return
+        self.env.cr.execute(SQL("").join(parts))
+        # the ORM did not see these rows
+        History.invalidate_model(
+            ["date_out", "is_open", "days_in_stage", "write_date", "write_uid"]
         )
-        closed = History.browse([row[0] for row in self.env.cr.fetchall()])
-        closed.invalidate_recordset(fnames)
+        self.invalidate_recordset(["stage_history_ids"])
 
     def _funnel_log_moves(self, old_stage_ids, skipped, now):
         rank = self.env["crm.stage"]._funnel_rank()
-        self._funnel_close_open_rows(now)
-        vals_list = []
+        values_list = []
         for lead in self.filtered("stage_id"):
             old_stage_id = old_stage_ids.get(lead.id)
-            vals_list.append(
+            values_list.append(
                 lead._funnel_history_values(
                     now,
-                    stage_from_id=old_stage_id,
+                    stage_from_id=old_stage_id or None,
                     event=lead._funnel_entry_event(),
                     is_backward=bool(old_stage_id)
                     and rank.get(lead.stage_id.id, 0) < rank.get(old_stage_id, 0),
                     skipped_criteria=skipped.get(lead.id),
                 )
             )
-        rows = self.env["funnel.stage.history"].sudo().create(vals_list)
-        rows.filtered("is_backward").lead_id._funnel_increment("backward_move_count")
-        for row in rows.filtered("skipped_criteria"):
-            row.lead_id.message_post(
+        self._funnel_record_history(values_list, now)
+        backward = [
+            values["lead_id"] for values in values_list if values["is_backward"]
+        ]
+        self.browse(backward)._funnel_increment("backward_move_count")
+        for lead in self.browse(list(skipped)):
+            lead.message_post(
                 body=self.env._(
                     "Moved to “%(stage)s” although these exit criteria were not "
                     "met: %(criteria)s",
-                    stage=row.stage_id.name,
-                    criteria=row.skipped_criteria.replace("\n", "; "),
+                    stage=lead.stage_id.name,
+                    criteria=skipped[lead.id].replace("\n", "; "),
                 ),
                 subtype_xmlid="mail.mt_note",
             )
 
     def _funnel_log_active_changes(self, now):
-        self._funnel_close_open_rows(now)
-        self.env["funnel.stage.history"].sudo().create(
+        self._funnel_record_history(
             [
                 lead._funnel_history_values(
                     now,
@@ -708,7 +822,8 @@ class CrmLead(models.Model):
                     event="restored" if lead.active else "lost",
                 )
                 for lead in self.filtered("stage_id")
-            ]
+            ],
+            now,
         )
 
     def _funnel_increment(self, field_name):
