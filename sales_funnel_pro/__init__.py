@@ -3,5 +3,8 @@ from . import wizard
 
 
 def post_init_hook(env):
-    """Build the stage history of the opportunities that already exist."""
+    """Build the stage history and the activity log of the opportunities that
+    already exist, from their chatter."""
     env["funnel.stage.history"]._backfill_from_tracking()
+    env["funnel.activity.log"]._backfill_from_messages()
+    env["crm.lead"]._funnel_init_activity_fields()

@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import timedelta
 
 from babel.lists import format_list
@@ -104,6 +105,43 @@ class CrmLead(models.Model):
     stage_history_ids = fields.One2many(
         "funnel.stage.history", "lead_id", string="Stage History", copy=False
     )
+    # Activities
+    activity_log_ids = fields.One2many(
+        "funnel.activity.log", "lead_id", string="Activity Log", copy=False
+    )
+    activity_log_count = fields.Integer(
+        string="Logged Activities", compute="_compute_activity_log_stats"
+    )
+    activity_log_hours = fields.Float(
+        string="Hours Logged", compute="_compute_activity_log_stats"
+    )
+    next_activity_state = fields.Selection(
+        [
+            ("none", "None"),
+            ("planned", "Planned"),
+            ("today", "Today"),
+            ("overdue", "Overdue"),
+        ],
+        string="Next Step",
+        compute="_compute_next_activity_state",
+        store=True,
+        index=True,
+        help="Whether a next activity is planned, due today or overdue.",
+    )
+    last_touch_date = fields.Datetime(
+        string="Last Touched",
+        compute="_compute_last_touch_date",
+        store=True,
+        index=True,
+        help="When the last activity was logged on the opportunity.",
+    )
+    is_neglected = fields.Boolean(
+        string="Neglected",
+        compute="_compute_is_neglected",
+        search="_search_is_neglected",
+        help="No next step is planned and nothing happened for longer than the "
+        "stage allows.",
+    )
 
     def _auto_init(self):
         # Installing on a large pipeline: add the new stored columns with their
@@ -117,6 +155,8 @@ class CrmLead(models.Model):
             "gate_ready": ("bool", True),
             "deadline_push_count": ("int4", 0),
             "backward_move_count": ("int4", 0),
+            "next_activity_state": ("varchar", "none"),
+            "last_touch_date": ("timestamp", None),
         }
         for column, (column_type, value) in defaults.items():
             if not column_exists(cr, self._table, column):
@@ -166,6 +206,163 @@ class CrmLead(models.Model):
                 100.0 * met / len(required) if required else 100.0
             )
             lead.gate_ready = met >= len(required)
+
+    def _compute_activity_log_stats(self):
+        stats = {
+            lead.id: (count, hours)
+            for lead, count, hours in self.env["funnel.activity.log"]._read_group(
+                [("lead_id", "in", self.ids)], ["lead_id"], ["__count", "duration:sum"]
+            )
+        }
+        for lead in self:
+            lead.activity_log_count, lead.activity_log_hours = stats.get(
+                lead.id, (0, 0.0)
+            )
+
+    @api.depends("activity_ids.date_deadline")
+    def _compute_next_activity_state(self):
+        # also recomputed when activities change (mail.activity) and every night,
+        # when planned steps become due or overdue
+        lead_ids = [lead._origin.id for lead in self if lead._origin.id]
+        next_deadline = dict(
+            self.env["mail.activity"]
+            .sudo()
+            ._read_group(
+                [("res_model", "=", "crm.lead"), ("res_id", "in", lead_ids)],
+                ["res_id"],
+                ["date_deadline:min"],
+            )
+        )
+        today = fields.Date.today()
+        for lead in self:
+            deadline = next_deadline.get(lead._origin.id)
+            if not deadline:
+                lead.next_activity_state = "none"
+            elif deadline < today:
+                lead.next_activity_state = "overdue"
+            elif deadline == today:
+                lead.next_activity_state = "today"
+            else:
+                lead.next_activity_state = "planned"
+
+    @api.depends("activity_log_ids.date")
+    def _compute_last_touch_date(self):
+        last_logs = dict(
+            self.env["funnel.activity.log"]
+            .sudo()
+            ._read_group(
+                [
+                    (
+                        "lead_id",
+                        "in",
+                        [lead._origin.id for lead in self if lead._origin.id],
+                    )
+                ],
+                ["lead_id"],
+                ["date:max"],
+            )
+        )
+        for lead in self:
+            lead.last_touch_date = last_logs.get(lead._origin, False)
+
+    @api.depends(
+        "next_activity_state",
+        "last_touch_date",
+        "date_last_stage_update",
+        "stage_id.next_step_days",
+    )
+    def _compute_is_neglected(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            limit = lead.stage_id.next_step_days
+            touched = max(
+                filter(None, (lead.last_touch_date, lead.date_last_stage_update)),
+                default=False,
+            )
+            lead.is_neglected = bool(
+                lead.active
+                and limit
+                and not lead.stage_id.is_won
+                and lead.next_activity_state == "none"
+                and touched
+                and touched < now - timedelta(days=limit)
+            )
+
+    def _search_is_neglected(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on Neglected."))
+        now = fields.Datetime.now()
+        stages = (
+            self.env["crm.stage"]
+            .sudo()
+            .search([("next_step_days", ">", 0), ("is_won", "=", False)])
+        )
+        neglected = []
+        for stage in stages:
+            limit = now - timedelta(days=stage.next_step_days)
+            neglected.append(
+                [
+                    ("stage_id", "=", stage.id),
+                    ("date_last_stage_update", "<", limit),
+                    "|",
+                    ("last_touch_date", "=", False),
+                    ("last_touch_date", "<", limit),
+                ]
+            )
+        neglected = expression.AND(
+            [
+                [("active", "=", True), ("next_activity_state", "=", "none")],
+                expression.OR(neglected or [expression.FALSE_DOMAIN]),
+            ]
+        )
+        if (operator == "=") == value:
+            return neglected
+        return ["!", *neglected]
+
+    def _funnel_init_activity_fields(self):
+        """After install: the next step and the last touch of the opportunities
+        that have activities, in two statements (the others keep the defaults)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead l
+                   SET next_activity_state = CASE
+                           WHEN a.deadline < CURRENT_DATE THEN 'overdue'
+                           WHEN a.deadline = CURRENT_DATE THEN 'today'
+                           ELSE 'planned' END
+                  FROM (SELECT res_id, min(date_deadline) AS deadline
+                          FROM mail_activity
+                         WHERE res_model = 'crm.lead' AND active
+                         GROUP BY res_id) a
+                 WHERE a.res_id = l.id
+                """
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead l SET last_touch_date = g.last
+                  FROM (SELECT lead_id, max(date) AS last FROM funnel_activity_log
+                         GROUP BY lead_id) g
+                 WHERE g.lead_id = l.id
+                """
+            )
+        )
+        self.env.invalidate_all()
+
+    def _funnel_refresh_next_activity_state(self):
+        """Activities of these opportunities changed: recompute their next step."""
+        self.env.add_to_compute(self._fields["next_activity_state"], self.exists())
+
+    @api.model
+    def _cron_refresh_next_activity_state(self):
+        """Every night: planned next steps become due today, then overdue."""
+        leads = self.with_context(active_test=False).search(
+            [("next_activity_state", "in", ("planned", "today"))]
+        )
+        self.env.add_to_compute(self._fields["next_activity_state"], leads)
+        leads.flush_recordset(["next_activity_state"])
 
     @api.depends("date_last_stage_update")
     def _compute_days_in_stage(self):
@@ -316,6 +513,18 @@ class CrmLead(models.Model):
             "context": {"default_lead_ids": self.ids},
         }
 
+    def action_open_activity_logs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_funnel_pro.funnel_activity_log_action"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {
+            "default_lead_id": self.id,
+            "search_default_filter_mine": False,
+        }
+        return action
+
     def action_open_stage_history(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -389,22 +598,23 @@ class CrmLead(models.Model):
         activity_types = {
             info.activity_type_id for __, info in pairs if info.kind == "activity"
         }
-        done = {}
+        done = Counter()
         if activity_types:
-            done = {
-                (res_id, activity_type.id): count
-                for res_id, activity_type, count in self.env["mail.message"]
+            # logged activities per (opportunity, type, stage they happened in)
+            for lead, activity_type, stage, count in (
+                self.env["funnel.activity.log"]
                 .sudo()
                 ._read_group(
                     [
-                        ("model", "=", "crm.lead"),
-                        ("res_id", "in", self.ids),
-                        ("mail_activity_type_id", "in", list(activity_types)),
+                        ("lead_id", "in", self.ids),
+                        ("activity_type_id", "in", list(activity_types)),
                     ],
-                    ["res_id", "mail_activity_type_id"],
+                    ["lead_id", "activity_type_id", "stage_id"],
                     ["__count"],
                 )
-            }
+            ):
+                done[lead.id, activity_type.id, None] += count
+                done[lead.id, activity_type.id, stage.id] += count
         met = set()
         for lead, info in pairs:
             key = (lead.id, info.id)
@@ -417,8 +627,10 @@ class CrmLead(models.Model):
             elif info.kind == "field":
                 if info.field_name in lead._fields and lead.sudo()[info.field_name]:
                     met.add(key)
-            elif done.get((lead.id, info.activity_type_id), 0) >= info.min_count:
-                met.add(key)
+            else:
+                stage_id = info.stage_id if info.count_scope == "stage" else None
+                if done[lead.id, info.activity_type_id, stage_id] >= info.min_count:
+                    met.add(key)
         return met
 
     def _funnel_unmet_criteria(self, target, checks=None):

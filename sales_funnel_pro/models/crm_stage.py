@@ -36,6 +36,11 @@ class CrmStage(models.Model):
         help="An opportunity that stays longer than this number of days in the stage "
         "is flagged as rotting. 0 means never.",
     )
+    next_step_days = fields.Integer(
+        string="Max Days Without Next Step",
+        help="An opportunity of this stage with no planned activity, untouched for "
+        "longer than this number of days, is flagged as neglected. 0 means never.",
+    )
     gate_policy = fields.Selection(
         [("none", "No gate"), ("warn", "Warn"), ("block", "Block")],
         string="Gate",
@@ -94,13 +99,21 @@ class CrmStage(models.Model):
                     )
                 )
 
-    @api.constrains("rotting_days")
-    def _check_rotting_days(self):
+    @api.constrains("rotting_days", "next_step_days")
+    def _check_days_limits(self):
         for stage in self:
             if stage.rotting_days < 0:
                 raise ValidationError(
                     self.env._(
                         "The rotting days of stage “%(stage)s” cannot be negative.",
+                        stage=stage.name,
+                    )
+                )
+            if stage.next_step_days < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The days without next step of stage “%(stage)s” cannot be "
+                        "negative.",
                         stage=stage.name,
                     )
                 )

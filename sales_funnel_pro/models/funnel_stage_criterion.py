@@ -6,7 +6,7 @@ from odoo.exceptions import ValidationError
 # what a stage move needs to know of a criterion, without reading the database
 CriterionInfo = namedtuple(
     "CriterionInfo",
-    "id stage_id kind required field_name activity_type_id min_count",
+    "id stage_id kind required field_name activity_type_id min_count count_scope",
 )
 StageGate = namedtuple("StageGate", "policy team_id criteria")
 
@@ -51,6 +51,14 @@ class FunnelStageCriterion(models.Model):
     )
     activity_type_id = fields.Many2one("mail.activity.type", ondelete="restrict")
     min_count = fields.Integer(string="Minimum Count", default=1)
+    count_scope = fields.Selection(
+        [("all", "In any stage"), ("stage", "In this stage only")],
+        string="Count Activities",
+        default="all",
+        required=True,
+        help="Which logged activities count: those of the whole life of the "
+        "opportunity, or only those logged while it was in this stage.",
+    )
     template_key = fields.Char(readonly=True, copy=False)
 
     @api.constrains("kind", "field_id")
@@ -147,6 +155,7 @@ class FunnelStageCriterion(models.Model):
                     field_name=criterion.field_id.name or None,
                     activity_type_id=criterion.activity_type_id.id or None,
                     min_count=criterion.min_count,
+                    count_scope=criterion.count_scope,
                 )
             )
         return {
