@@ -11,8 +11,10 @@
     "data": [
         "security/sales_funnel_pro_security.xml",
         "security/ir.model.access.csv",
+        "security/funnel_report_security.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
+        "data/calendar_event_cron_data.xml",
         "views/crm_stage_views.xml",
         "views/funnel_stage_criterion_views.xml",
         "views/funnel_lead_check_views.xml",
@@ -21,7 +23,12 @@
         "views/crm_lead_views.xml",
         "wizard/funnel_gate_waiver_views.xml",
         "wizard/funnel_template_wizard_views.xml",
+        "wizard/funnel_activity_quick_log_views.xml",
+        "views/crm_lead_quick_log_views.xml",
         "views/sales_funnel_pro_menus.xml",
+        "views/funnel_my_week_views.xml",
+        "report/funnel_effort_report_views.xml",
+        "views/funnel_report_menus.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
@@ -31,12 +38,14 @@
         "demo/crm_lead_demo.xml",
         "demo/funnel_stage_history_demo.xml",
         "demo/funnel_lead_check_demo.xml",
+        "demo/funnel_activity_log_demo.xml",
         "demo/mail_message_demo.xml",
         "demo/mail_activity_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "sales_funnel_pro/static/src/scss/sales_funnel_pro.scss",
+            "sales_funnel_pro/static/src/activity/*",
         ],
         "web.assets_tests": [
             "sales_funnel_pro/static/tests/tours/*.js",

@@ -12,11 +12,16 @@ random generator, so that every run writes the same files:
   stay), sometimes waived by the sales manager with a reason;
 - a few go back a stage, a few lost ones are restored, a few won ones are reopened;
 - expected closing dates slip and are pushed;
-- calls, meetings and e-mails are logged as done activities, and most open
-  opportunities have a next activity planned.
+- visits, calls, e-mails, meetings and demos are done on the way: each is a row
+  of the activity log (type, stage of the moment, duration, outcome, next step) and
+  a message in the chatter; visits and calls come early, demos and meetings in
+  Solution & quote, calls and e-mails in Negotiation; most open opportunities have
+  a next activity planned.
 
-One rep, Chen Jing, wins more and faster than the others, so that the reports have a
-story to tell. All dates are written relative to the day the data is loaded.
+One rep, Chen Jing, wins more and faster than the others, and spends her hours on the
+deals she wins, so that the reports have a story to tell. The activities are drawn
+from a random generator of their own: they do not change the history. All dates are
+written relative to the day the data is loaded.
 
 Usage::
 
@@ -107,6 +112,9 @@ class Rep:
     planning: float  # chance that an open opportunity has a next activity planned
     optimism: float  # share of the remaining cycle the rep expects at qualification
     weight: float  # share of the opportunities
+    effort: float  # multiplies the chance of each optional activity
+    thorough: float  # multiplies the length of visits, meetings and demos
+    focus: float  # multiplies the effort on stays that end lost or back
 
 
 REPS = [
@@ -122,6 +130,9 @@ REPS = [
         planning=0.92,
         optimism=0.9,
         weight=0.27,
+        effort=1.5,
+        thorough=1.35,
+        focus=0.4,
     ),
     Rep(
         key="mark_thompson",
@@ -135,6 +146,9 @@ REPS = [
         planning=0.6,
         optimism=0.6,
         weight=0.25,
+        effort=0.9,
+        thorough=1.0,
+        focus=1.0,
     ),
     Rep(
         key="liu_yang",
@@ -148,6 +162,9 @@ REPS = [
         planning=0.75,
         optimism=0.7,
         weight=0.25,
+        effort=1.0,
+        thorough=1.0,
+        focus=1.0,
     ),
     Rep(
         key="anna_keller",
@@ -161,6 +178,9 @@ REPS = [
         planning=0.65,
         optimism=0.65,
         weight=0.23,
+        effort=1.0,
+        thorough=1.05,
+        focus=0.95,
     ),
 ]
 MANAGER = ("helen_zhou", "Helen Zhou", "helen.zhou", "Head of Sales")
@@ -443,12 +463,12 @@ NEXT_STEPS = {
         ("call", "Call back {contact} about the project timing"),
     ],
     "needs": [
-        ("meeting", "Site survey of the instrument workshop"),
+        ("visit", "Site survey of the instrument workshop"),
         ("call", "Confirm ranges and accuracy with {contact}"),
         ("todo", "Write up the requirement sheet"),
     ],
     "solution": [
-        ("meeting", "On-site demo of the {short}"),
+        ("meeting", "Present the {short} at the site to {contact}'s team"),
         ("email", "Follow up on quotation Q-{number}"),
         ("call", "Technical clarification with {contact}"),
     ],
@@ -463,6 +483,91 @@ ACTIVITY_TYPES = {
     "meeting": ("mail.mail_activity_data_meeting", "Meeting"),
     "email": ("mail.mail_activity_data_email", "Email"),
     "todo": ("mail.mail_activity_data_todo", "To-Do"),
+    "visit": ("mail_activity_type_visit", "Visit"),
+    "demo": ("mail_activity_type_demonstration", "Demo"),
+}
+# hours spent on an activity of each type: (shortest, longest)
+DURATIONS = {
+    "call": (0.25, 0.75),
+    "email": (0.25, 0.5),
+    "todo": (0.5, 2.0),
+    "meeting": (1.0, 2.5),
+    "demo": (1.5, 3.5),
+    "visit": (1.5, 4.0),
+}
+FAR_VISIT = (4.0, 8.0)  # a visit abroad: the trip takes the day
+# activities that may happen during a stay, besides those the story needs, tried
+# once (twice in a long stay): (type, summary, chance, part of the stay, and the
+# criterion they come before when it is met during the stay)
+EXTRA_ACTIVITIES = {
+    "start": [
+        ("visit", "Introductory visit to {customer}", 0.55, (0.15, 0.9), None),
+        ("email", "Product overview and references for {contact}", 0.5, (0, 0.6), None),
+        ("call", "Follow-up call with {contact} on the timing", 0.35, (0.3, 1), None),
+    ],
+    "needs": [
+        (
+            "visit",
+            "Site survey of the instrument workshop",
+            0.8,
+            (0.05, 0.7),
+            "needs_documented",
+        ),
+        (
+            "call",
+            "Call with {contact} on ranges and accuracy",
+            0.6,
+            (0.2, 0.9),
+            "needs_documented",
+        ),
+        ("visit", "Workshop with the maintenance team", 0.3, (0.3, 1), None),
+        ("call", "Call with {contact} on the standards to meet", 0.3, (0.1, 0.9), None),
+    ],
+    "solution": [
+        ("call", "Technical clarification with {contact}", 0.5, (0.1, 0.95), None),
+        (
+            "email",
+            "Datasheets and sample certificates for {contact}",
+            0.35,
+            (0, 1),
+            "quotation",
+        ),
+    ],
+    "negotiation": [
+        ("email", "Revised offer to procurement", 0.6, (0.2, 0.9), None),
+        ("call", "Follow-up call with procurement on the order", 0.55, (0.4, 1), None),
+        ("meeting", "Negotiation meeting with procurement", 0.3, (0.2, 0.9), None),
+        ("visit", "Visit with our service engineer: installation", 0.08, (0, 1), None),
+    ],
+}
+# chances of a positive, neutral or negative outcome, by how the stay ends
+OUTCOME_WEIGHTS = {
+    "forward": (7, 3, 0.5),
+    "open": (3, 5, 1.5),
+    "back": (1.5, 4, 3),
+    "lost": (1, 4, 3),
+}
+OUTCOMES = ("positive", "neutral", "negative")
+# the activities where the customer answers: they have feedback and an outcome
+CONVERSATIONS = ("call", "visit", "meeting", "demo")
+FEEDBACK = {
+    "positive": [
+        "{contact} confirmed the next step.",
+        "Good feedback from the team; they want to move on.",
+        "The plant manager joined and supports the project.",
+        "Clear interest; they asked for the lead time.",
+    ],
+    "neutral": [
+        "No decision yet; to be followed up.",
+        "{contact} needs to check internally first.",
+        "Information exchanged; nothing new on the timing.",
+    ],
+    "negative": [
+        "{contact} says the budget is under review.",
+        "They are also talking to a competitor, who is cheaper.",
+        "The project has lost priority; timing unclear.",
+        "Objections on the price and the delivery time.",
+    ],
 }
 
 
@@ -498,11 +603,30 @@ class Check:
 
 @dataclass
 class Message:
+    """A note in the chatter (done activities are written from the activities)."""
+
     date: int
     author: str
-    kind: str  # call / meeting / email / todo, or "note"
+    kind: str  # "note"
     summary: str
     feedback: str = ""
+
+
+@dataclass
+class Activity:
+    """An activity done by the rep: a row of the activity log and a message in the
+    chatter."""
+
+    date: int
+    stage: str  # the stage of the opportunity at that moment
+    kind: str  # a key of ACTIVITY_TYPES
+    summary: str
+    duration: float  # hours
+    outcome: str
+    feedback: str | None = ""  # None: to draw with the outcome
+    next_step: str = ""
+    tag: str = ""  # the activities the story needs: discovery, solution_meeting...
+    weights: list | None = None  # of the outcomes, when still to draw
 
 
 @dataclass
@@ -530,7 +654,8 @@ class Lead:
     backward_moves: int = 0
     rows: list = field(default_factory=list)
     checks: dict = field(default_factory=dict)
-    messages: list = field(default_factory=list)
+    messages: list = field(default_factory=list)  # notes
+    activities: list = field(default_factory=list)
     next_step: tuple | None = None  # (kind, summary, due day)
 
     @property
@@ -569,6 +694,8 @@ class Stay:
     end: int
     chance: float  # that an open criterion gets met during the stay
     waived: str | None
+    stage: str = "start"
+    outcome: str = "open"  # forward, lost, back or open
 
     def happens(self, factor=1.0):
         return self.chance >= 1 or self.sim.rng.random() < self.chance * factor
@@ -580,30 +707,38 @@ class Stay:
     def moment(self, low, high):
         return self.sim.within(self.start, self.end, low, high)
 
+    @property
+    def days(self):
+        return (min(self.end, 0) - self.start) / DAY
+
 
 class Simulation:
     """Plays each opportunity forward from its creation until today."""
 
     def __init__(self, seed=SEED):
         self.rng = random.Random(seed)
+        # the optional activities, their durations and outcomes: drawn apart, so
+        # that they do not change the history
+        self.arng = random.Random(f"{seed}-activities")
         self.quote_counter = 0
 
     # time ------------------------------------------------------------------------
 
-    def at(self, day):
+    def at(self, day, rng=None):
         """A moment of office hours on ``day``."""
-        return day * DAY + self.rng.randint(WORK_START, WORK_END)
+        return day * DAY + (rng or self.rng).randint(WORK_START, WORK_END)
 
-    def within(self, start, end, low=0.1, high=0.9):
+    def within(self, start, end, low=0.1, high=0.9, rng=None):
         """A moment between ``start`` and ``end`` (and before today), preferably in
         office hours."""
+        rng = rng or self.rng
         end = min(end, 0)
         span = end - start
         if span <= 2:
             return start
-        moment = start + int(span * self.rng.uniform(low, high))
+        moment = start + int(span * rng.uniform(low, high))
         day = day_of(moment)
-        office = self.at(day)
+        office = self.at(day, rng)
         if start < office < end:
             moment = office
         return max(start + 1, min(moment, end - 1))
@@ -624,7 +759,7 @@ class Simulation:
             days *= 2.2
         return max(1.0, days)
 
-    def text(self, lead, template):
+    def text(self, lead, template, rng=None):
         return template.format(
             amount=f"{lead.revenue or lead.estimate:,.0f} USD",
             contact=lead.contact,
@@ -632,8 +767,9 @@ class Simulation:
             spec=lead.offer.spec,
             qty=lead.qty,
             number=lead.quote_number,
-            weeks=self.rng.choice([4, 6, 8, 10]),
+            weeks=(rng or self.rng).choice([4, 6, 8, 10]),
             short=lead.short,
+            customer=lead.customer.name,
         )
 
     def push_deadline(self, lead, moment):
@@ -676,7 +812,8 @@ class Simulation:
         if criterion == "closing_date":
             return lead.deadline is not None
         if criterion == "demo":
-            return any(m.kind == "meeting" for m in lead.messages)
+            # the criterion counts the meetings logged on the opportunity
+            return any(a.kind == "meeting" for a in lead.activities)
         return False
 
     def meet(self, lead, criterion, moment):
@@ -687,10 +824,63 @@ class Simulation:
         if CRITERIA[check.stage][criterion] == "checklist":
             check.evidence = self.text(lead, self.rng.choice(EVIDENCE[criterion]))
 
-    def log(self, lead, moment, kind, summary, feedback=""):
-        lead.messages.append(
-            Message(moment, lead.rep.key, kind, self.text(lead, summary), feedback)
+    def log(self, stay, moment, kind, summary, feedback=None, outcome=None, **kw):
+        """The rep does an activity at ``moment`` of the stay: a log row and a
+        message. The summary is written with the history's generator (the story
+        needs it) unless ``rng`` says otherwise; the duration, the outcome and the
+        feedback come from the activities' generator."""
+        arng, lead = self.arng, stay.lead
+        low, high = DURATIONS[kind]
+        if kind == "visit" and lead.customer.country != "cn":
+            low, high = FAR_VISIT
+        hours = arng.uniform(low, high)
+        if kind in ("visit", "meeting", "demo"):
+            hours *= lead.rep.thorough
+        if outcome is None and kind not in CONVERSATIONS:
+            outcome = "neutral"  # paperwork: the customer answers by phone or visit
+        activity = Activity(
+            date=moment,
+            stage=stay.stage,
+            kind=kind,
+            summary=self.text(lead, summary, kw.get("rng")),
+            duration=min(24.0, max(0.25, round(hours * 4) / 4)),
+            outcome=outcome or "",
+            feedback=feedback,
+            tag=kw.get("tag", ""),
         )
+        if outcome is None:
+            # drawn when the opportunity's story is over (see finish_activities)
+            position = (moment - stay.start) / max(1, min(stay.end, 0) - stay.start)
+            weights = list(OUTCOME_WEIGHTS[stay.outcome])
+            if stay.outcome == "lost":
+                weights[2] += 6 * position  # the end is near
+            activity.weights = weights
+        lead.activities.append(activity)
+        return activity
+
+    def effort(self, stay):
+        """How much the rep invests in this stay."""
+        effort = stay.lead.rep.effort
+        if stay.outcome in ("lost", "back"):
+            effort *= stay.lead.rep.focus
+        return effort
+
+    def extra_activities(self, stay):
+        """The usual work of the stage, besides what the story needs: each tried
+        once, twice in a stay of more than six weeks; diligent reps do more."""
+        arng, lead = self.arng, stay.lead
+        tries = 1 + min(1, int(stay.days / 45))
+        for kind, summary, chance, (low, high), before in EXTRA_ACTIVITIES[stay.stage]:
+            if kind == "visit" and lead.customer.country != "cn":
+                chance /= 2
+            end = stay.end
+            check = lead.checks.get(before)
+            if check and check.state == "met" and stay.start < check.date < end:
+                end = check.date
+            for __ in range(tries):
+                if arng.random() < min(0.95, chance * self.effort(stay)):
+                    moment = self.within(stay.start, end, low, high, arng)
+                    self.log(stay, moment, kind, summary, rng=arng)
 
     # one stay in a stage -----------------------------------------------------------
 
@@ -708,22 +898,25 @@ class Simulation:
             chance = 0.45
         if end - start < 30 and chance < 1:
             return
-        stay = Stay(self, lead, start, end, chance, waived)
+        stay = Stay(self, lead, start, end, chance, waived, stage, outcome)
         getattr(self, f"work_{stage}")(stay)
 
     def work_start(self, stay):
         lead = stay.lead
-        if not any(m.kind == "call" for m in lead.messages):
+        if not any(a.tag == "discovery" for a in lead.activities):
             self.log(
-                lead,
+                stay,
                 stay.moment(0.05, 0.4),
                 "call",
                 "Discovery call with {contact}",
                 "Interested; asked for budget and timing.",
+                "neutral" if stay.outcome == "lost" else "positive",
+                tag="discovery",
             )
         for criterion in ("budget", "decision_maker"):
             if stay.todo(criterion) and stay.happens():
                 self.meet(lead, criterion, stay.moment(0.3, 0.95))
+        self.extra_activities(stay)
 
     def work_needs(self, stay):
         lead = stay.lead
@@ -736,39 +929,118 @@ class Simulation:
         elif stay.todo("revenue") and stay.happens():
             lead.revenue = self.money(lead.estimate, 500)
             self.meet(lead, "revenue", stay.moment(0.4, 0.9))
+        check = lead.checks["needs_documented"]
+        if check.state == "met" and stay.start <= check.date < stay.end:
+            # the requirement sheet went out just before the customer confirmed it
+            moment = self.within(
+                max(stay.start, check.date - 2 * DAY), check.date, 0.3, 0.9, self.arng
+            )
+            self.log(
+                stay,
+                moment,
+                "email",
+                "Requirement sheet for {contact} to confirm",
+                rng=self.arng,
+            )
+        self.extra_activities(stay)
 
     def work_solution(self, stay):
         lead = stay.lead
         demo_at = stay.start
         if stay.todo("demo") and stay.happens():
+            # the meeting at the site that the gate asks for
             demo_at = stay.moment(0.15, 0.5)
             feedback = self.rng.choice(
                 [
-                    "Stability and software convinced the team.",
-                    "Good demo; they want the quotation this month.",
+                    "The team agrees with the proposed configuration.",
+                    "Good meeting; they want the quotation this month.",
                     "Compared with their current units; ours is faster.",
                 ]
             )
-            self.log(lead, demo_at, "meeting", "On-site demo of the {short}", feedback)
+            meeting = self.log(
+                stay,
+                demo_at,
+                "meeting",
+                "Solution meeting at the site with {contact}'s team",
+                feedback,
+                "neutral" if stay.outcome == "lost" else "positive",
+                tag="solution_meeting",
+            )
             self.meet(lead, "demo", demo_at)
+            self.demonstrate(stay, demo_at + int(meeting.duration * 60) + 30, 0.8)
+        elif lead.checks["demo"].state == "met":
+            self.demonstrate(stay, stay.start, 0.3)
         if stay.todo("quotation") and stay.happens():
             moment = self.within(demo_at, stay.end, 0.3, 0.9)
             lead.revenue = self.money(lead.estimate * self.rng.uniform(0.85, 1.2))
             self.meet(lead, "quotation", moment)
-            self.log(lead, moment, "email", "Quotation Q-{number} sent")
+            if self.arng.random() < min(0.9, 0.5 * self.effort(stay)):
+                self.log(
+                    stay,
+                    self.within(
+                        max(demo_at, moment - 3 * DAY), moment, 0.2, 0.9, self.arng
+                    ),
+                    "todo",
+                    "Quotation Q-{number} and its compliance sheet",
+                    outcome="neutral",
+                    rng=self.arng,
+                )
+            self.log(
+                stay,
+                moment,
+                "email",
+                "Quotation Q-{number} to {contact}",
+                "",
+                "neutral",
+            )
+        self.extra_activities(stay)
+
+    def demonstrate(self, stay, after, chance):
+        """A demo of the offer and a technical review, after the meeting that met
+        the gate's criterion (a demo alone would not meet it: the criterion asks
+        for a meeting, and a demo before it would contradict its check)."""
+        arng = self.arng
+        if after >= min(stay.end, 0) - 60:
+            return
+        if arng.random() < min(0.95, chance * self.effort(stay)):
+            self.log(
+                stay,
+                self.within(after, stay.end, 0, 0.4, arng),
+                "demo",
+                arng.choice(
+                    [
+                        "Hands-on demonstration of the {short}",
+                        "Demo of the {short} on the customer's bench",
+                        "Demo of the {short} to the instrument technicians",
+                    ]
+                ),
+                rng=arng,
+            )
+        check = stay.lead.checks["demo"]
+        if arng.random() < min(0.6, 0.2 * self.effort(stay)):
+            self.log(
+                stay,
+                self.within(max(after, check.date), stay.end, 0.3, 1, arng),
+                "meeting",
+                "Technical review of the offer with {contact}'s team",
+                rng=arng,
+            )
 
     def work_negotiation(self, stay):
         lead = stay.lead
         if self.rng.random() < 0.7:
             self.log(
-                lead,
+                stay,
                 stay.moment(0.1, 0.5),
                 "call",
                 "Price and delivery terms with procurement",
                 "They ask for a better price and 60-day payment.",
+                "neutral",
+                tag="price_call",
             )
         if stay.todo("terms") and stay.happens(0.5):
             self.meet(lead, "terms", stay.moment(0.7, 0.98))
+        self.extra_activities(stay)
 
     # one opportunity ------------------------------------------------------------------
 
@@ -977,8 +1249,37 @@ class Simulation:
         for number in range(1, LEAD_COUNT + 1):
             lead = self.new_lead(number)
             self.play(lead)
+            self.finish_activities(lead)
             leads.append(lead)
         return leads
+
+    def finish_activities(self, lead):
+        """Outcomes and feedback of the activities, now that the end of the story is
+        known: a deal that will be won shows it in its signals, a lost one shows
+        the warning signs. The next step noted on each activity is the one the rep
+        did next (or has planned, for the last one of an open opportunity)."""
+        arng = self.arng
+        lead.activities.sort(key=lambda activity: activity.date)
+        for activity in lead.activities:
+            if activity.weights:
+                positive, neutral, negative = activity.weights
+                if lead.won:
+                    positive *= 1.8
+                elif not lead.active:
+                    positive, negative = positive * 0.5, negative * 1.5
+                activity.outcome = arng.choices(
+                    OUTCOMES, weights=(positive, neutral, negative)
+                )[0]
+            if activity.feedback is None:
+                activity.feedback = ""
+                if activity.kind in CONVERSATIONS:
+                    template = arng.choice(FEEDBACK[activity.outcome])
+                    activity.feedback = self.text(lead, template, arng)
+        following = [a.summary for a in lead.activities[1:]]
+        if lead.next_step and lead.active and not lead.won:
+            following.append(lead.next_step[1])
+        for activity, next_step in zip(lead.activities, following, strict=False):
+            activity.next_step = next_step
 
 
 # ---------------------------------------------------------------------------------
@@ -1390,9 +1691,53 @@ def write_checks(out, leads):
             )
 
 
+def write_logs(out, leads):
+    for lead in leads:
+        if not lead.activities:
+            continue
+        out.blank()
+        out.comment(f"{lead.xmlid}: {lead.name}")
+        numbered = list(enumerate(lead.activities, start=1))
+        # the meetings first: each log re-evaluates the activity criteria of the
+        # opportunity's current stage, which must find the meeting that met them
+        numbered.sort(key=lambda pair: pair[1].kind != "meeting")
+        for index, activity in numbered:
+            assert activity.outcome in OUTCOMES, activity
+            fields = [
+                ("lead_id", "ref", lead.xmlid),
+                user_fields(lead.rep.key),
+                ("stage_id", "search", stage_search(activity.stage)),
+                ("activity_type_id", "ref", ACTIVITY_TYPES[activity.kind][0]),
+                ("date", "eval", past(activity.date)),
+                ("duration", "text", f"{activity.duration:g}"),
+                ("outcome", "text", activity.outcome),
+                ("summary", "text", activity.summary),
+            ]
+            if activity.feedback:
+                fields.append(("note", "text", activity.feedback))
+            if activity.next_step:
+                fields.append(("next_step", "text", activity.next_step))
+            fields.append(("source", "text", "done"))
+            out.record(
+                f"funnel_activity_log_{lead.number:03d}_{index}_demo",
+                "funnel.activity.log",
+                fields,
+            )
+
+
 def write_messages(out, leads):
     for lead in leads:
-        messages = sorted(lead.messages, key=lambda m: m.date)
+        author = lead.rep.key
+        messages = sorted(
+            [
+                *lead.messages,
+                *(
+                    Message(a.date, author, a.kind, a.summary, a.feedback)
+                    for a in lead.activities
+                ),
+            ],
+            key=lambda m: m.date,
+        )
         for index, message in enumerate(messages, start=1):
             fields = [
                 ("model", "text", "crm.lead"),
@@ -1477,8 +1822,17 @@ FILES = [
         write_checks,
     ),
     (
+        "funnel_activity_log_demo.xml",
+        "Activity log: the visits, calls, e-mails, meetings and demos done on the "
+        "opportunities, each in the stage of its moment, with its duration and "
+        "outcome. Each is also a done activity in the chatter. The meetings of an "
+        "opportunity come first: loading a log re-evaluates the activity criteria "
+        "of the opportunity's stage, which must find the meeting that met them.",
+        write_logs,
+    ),
+    (
         "mail_message_demo.xml",
-        "Done activities and notes in the chatter.",
+        "Done activities (one per row of the activity log) and notes in the chatter.",
         write_messages,
     ),
     (
@@ -1531,13 +1885,54 @@ def summary(leads):
         f"deadline pushes {sum(lead.pushes for lead in leads)} on "
         f"{sum(bool(lead.pushes) for lead in leads)} opportunities"
     )
+    activities = sum(len(lead.activities) for lead in leads)
     lines.append(
         f"checks {sum(len(lead.checks) for lead in leads)}, messages "
-        f"{sum(len(lead.messages) for lead in leads)}, planned activities "
-        f"{sum(bool(lead.next_step) for lead in leads)}, open without next step "
-        f"{sum(not lead.next_step for lead in open_leads)}"
+        f"{sum(len(lead.messages) for lead in leads) + activities}, planned "
+        f"activities {sum(bool(lead.next_step) for lead in leads)}, open without "
+        f"next step {sum(not lead.next_step for lead in open_leads)}"
     )
-    return "\n".join(lines)
+    return "\n".join([*lines, *activity_summary(leads)])
+
+
+def activity_summary(leads):
+    """Logged activities per type and stage; hours per rep on won and lost deals."""
+    logs = [(lead, a) for lead in leads for a in lead.activities]
+    lines = [
+        f"activity log {len(logs)} rows, {sum(a.duration for __, a in logs):.0f} h"
+    ]
+    lines.append(f"{'':10}" + "".join(f"{STAGE_NAMES[s][:11]:>12}" for s in FUNNEL))
+    for kind, (__, label) in ACTIVITY_TYPES.items():
+        mine = [a for __, a in logs if a.kind == kind]
+        count = Counter(a.stage for a in mine)
+        lines.append(
+            f"{label:10}"
+            + "".join(f"{count[s]:>12}" for s in FUNNEL)
+            + f"   {sum(a.duration for a in mine):.0f} h"
+        )
+    positive = {}
+    for label, closed in (("won", True), ("lost", False)):
+        said = [
+            a.outcome == "positive"
+            for lead, a in logs
+            if lead.won == closed and lead.active == closed and a.kind in CONVERSATIONS
+        ]
+        positive[label] = sum(said) / max(1, len(said))
+    lines.append(
+        f"positive outcomes of calls, visits, meetings and demos: "
+        f"{positive['won']:.0%} on won deals, {positive['lost']:.0%} on lost ones"
+    )
+    for rep in REPS:
+        won = [lead for lead in leads if lead.rep is rep and lead.won]
+        lost = [lead for lead in leads if lead.rep is rep and not lead.active]
+        won_hours = sum(a.duration for lead in won for a in lead.activities)
+        lost_hours = sum(a.duration for lead in lost for a in lead.activities)
+        lines.append(
+            f"{rep.name:14} hours on won {won_hours:5.0f} "
+            f"({won_hours / max(1, len(won)):4.1f} per deal), on lost "
+            f"{lost_hours:5.0f} ({lost_hours / max(1, len(lost)):4.1f} per deal)"
+        )
+    return lines
 
 
 def main():

@@ -6,3 +6,4 @@ from . import crm_lead
 from . import funnel_activity_log
 from . import mail_activity_type
 from . import mail_activity
+from . import calendar_event

@@ -135,6 +135,13 @@ class CrmLead(models.Model):
         index=True,
         help="When the last activity was logged on the opportunity.",
     )
+    quiet_since = fields.Datetime(
+        compute="_compute_quiet_since",
+        store=True,
+        index=True,
+        help="The later of the last logged activity and the last stage change: "
+        "since when nothing happened on the opportunity.",
+    )
     is_neglected = fields.Boolean(
         string="Neglected",
         compute="_compute_is_neglected",
@@ -157,6 +164,7 @@ class CrmLead(models.Model):
             "backward_move_count": ("int4", 0),
             "next_activity_state": ("varchar", "none"),
             "last_touch_date": ("timestamp", None),
+            "quiet_since": ("timestamp", None),
         }
         for column, (column_type, value) in defaults.items():
             if not column_exists(cr, self._table, column):
@@ -265,27 +273,32 @@ class CrmLead(models.Model):
         for lead in self:
             lead.last_touch_date = last_logs.get(lead._origin, False)
 
+    @api.depends("last_touch_date", "date_last_stage_update")
+    def _compute_quiet_since(self):
+        for lead in self:
+            lead.quiet_since = max(
+                filter(None, (lead.last_touch_date, lead.date_last_stage_update)),
+                default=False,
+            )
+
     @api.depends(
+        "active",
         "next_activity_state",
-        "last_touch_date",
-        "date_last_stage_update",
+        "quiet_since",
+        "stage_id.is_won",
         "stage_id.next_step_days",
     )
     def _compute_is_neglected(self):
         now = fields.Datetime.now()
         for lead in self:
             limit = lead.stage_id.next_step_days
-            touched = max(
-                filter(None, (lead.last_touch_date, lead.date_last_stage_update)),
-                default=False,
-            )
             lead.is_neglected = bool(
                 lead.active
                 and limit
                 and not lead.stage_id.is_won
                 and lead.next_activity_state == "none"
-                and touched
-                and touched < now - timedelta(days=limit)
+                and lead.quiet_since
+                and lead.quiet_since < now - timedelta(days=limit)
             )
 
     def _search_is_neglected(self, operator, value):
@@ -300,15 +313,7 @@ class CrmLead(models.Model):
         neglected = []
         for stage in stages:
             limit = now - timedelta(days=stage.next_step_days)
-            neglected.append(
-                [
-                    ("stage_id", "=", stage.id),
-                    ("date_last_stage_update", "<", limit),
-                    "|",
-                    ("last_touch_date", "=", False),
-                    ("last_touch_date", "<", limit),
-                ]
-            )
+            neglected.append([("stage_id", "=", stage.id), ("quiet_since", "<", limit)])
         neglected = expression.AND(
             [
                 [("active", "=", True), ("next_activity_state", "=", "none")],
@@ -346,6 +351,16 @@ class CrmLead(models.Model):
                   FROM (SELECT lead_id, max(date) AS last FROM funnel_activity_log
                          GROUP BY lead_id) g
                  WHERE g.lead_id = l.id
+                """
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead
+                   SET quiet_since = GREATEST(last_touch_date, date_last_stage_update)
+                 WHERE quiet_since IS DISTINCT FROM
+                       GREATEST(last_touch_date, date_last_stage_update)
                 """
             )
         )

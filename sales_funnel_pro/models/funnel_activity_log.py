@@ -173,6 +173,8 @@ class FunnelActivityLog(models.Model):
         for vals in vals_list:
             self._check_outcome(vals)
         logs = super().create(vals_list)
+        # a log belongs to an opportunity the user may read
+        logs.lead_id.check_access("read")
         logs.lead_id.sudo()._funnel_sync_checks()
         return logs
 
@@ -180,6 +182,8 @@ class FunnelActivityLog(models.Model):
         self._check_outcome(vals)
         leads = self.lead_id
         result = super().write(vals)
+        if vals.get("lead_id"):
+            self.lead_id.check_access("read")
         if {"lead_id", "activity_type_id", "stage_id"} & vals.keys():
             (leads | self.lead_id).sudo()._funnel_sync_checks()
         return result
@@ -270,13 +274,14 @@ SELECT l.id, l.partner_id, COALESCE(u.id, l.user_id, m.create_uid), l.team_id,
         for values in values_list:
             log = logged.get(values["calendar_event_id"])
             if log:
-                log.write(
-                    {
-                        "outcome": values["outcome"],
-                        "note": values["note"] or log.note,
-                        "source": "done",
-                    }
-                )
+                completion = {
+                    "outcome": values["outcome"],
+                    "note": values["note"] or log.note,
+                    "source": "done",
+                }
+                if self.env.context.get("funnel_log_duration"):
+                    completion["duration"] = values["duration"]
+                log.write(completion)
             elif values["lead_id"] in lead_ids:
                 new_values.append(values)
         return self.create(new_values)

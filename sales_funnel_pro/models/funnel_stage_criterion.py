@@ -121,8 +121,10 @@ class FunnelStageCriterion(models.Model):
             "field_id",
             "activity_type_id",
             "min_count",
+            "count_scope",
             "active",
-        } & (vals.keys()):
+            "required",
+        } & vals.keys():
             self.env.registry.clear_cache()
             (stages_before | self.stage_id)._funnel_refresh_leads()
         return res

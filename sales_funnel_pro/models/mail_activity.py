@@ -45,9 +45,10 @@ class MailActivity(models.Model):
                 "user_id": activity.user_id.id or self.env.uid,
                 "activity_type_id": activity.activity_type_id.id,
                 "date": now,
-                "duration": context.get("funnel_log_duration")
-                or (
-                    activity.calendar_event_id.duration
+                "duration": context["funnel_log_duration"]
+                if "funnel_log_duration" in context
+                else (
+                    activity.calendar_event_id._funnel_meeting_duration()
                     if activity.calendar_event_id
                     else activity.activity_type_id.default_duration
                 )

@@ -5,3 +5,7 @@ from . import test_template
 from . import test_security
 from . import test_stage_history
 from . import test_i18n
+from . import test_activity_quick_log
+from . import test_ui_activity
+from . import test_activity_log
+from . import test_activity_reports

@@ -6,6 +6,7 @@ in a separate phase); elsewhere they fail on purpose. They are not imported by
 without demo data.
 """
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -14,6 +15,14 @@ from odoo.tests import TransactionCase, tagged
 
 MODULE = "sales_funnel_pro"
 FUNNEL = ["start", "needs", "solution", "negotiation"]
+ACTIVITY_TYPES = {
+    "call": "mail.mail_activity_data_call",
+    "email": "mail.mail_activity_data_email",
+    "meeting": "mail.mail_activity_data_meeting",
+    "todo": "mail.mail_activity_data_todo",
+    "visit": f"{MODULE}.mail_activity_type_visit",
+    "demo": f"{MODULE}.mail_activity_type_demonstration",
+}
 
 
 @tagged("post_install", "-at_install")
@@ -55,6 +64,22 @@ class TestDemoData(TransactionCase):
         for row in cls.rows:
             cls.rows_of[row.lead_id].append(row)
         cls.checks = cls.env["funnel.lead.check"].search([("lead_id", "in", lead_ids)])
+        cls.logs = cls.env["funnel.activity.log"].search(
+            [("lead_id", "in", lead_ids)], order="lead_id, date, id"
+        )
+        cls.logs_of = defaultdict(list)
+        for log in cls.logs:
+            cls.logs_of[log.lead_id].append(log)
+        cls.types = {key: cls.env.ref(xmlid) for key, xmlid in ACTIVITY_TYPES.items()}
+
+    def row_at(self, lead, moment):
+        """The history row of the opportunity at ``moment``: the stage it was in."""
+        rows = self.rows_of[lead]
+        index = bisect_right([row.date_in for row in rows], moment) - 1
+        if index < 0:
+            return None
+        row = rows[index]
+        return row if not row.date_out or moment < row.date_out else None
 
     def setUp(self):
         super().setUp()
@@ -208,6 +233,7 @@ class TestDemoData(TransactionCase):
             [("model", "=", "crm.lead"), ("res_id", "in", self.leads.ids)]
         )
         moments += messages.mapped("date")
+        moments += self.logs.mapped("date")
         self.assertLessEqual(max(moments), self.now)
         # a year of history up to the day the demo data was loaded
         dates_in = self.rows.mapped("date_in")
@@ -364,6 +390,233 @@ class TestDemoData(TransactionCase):
                 win_rates[self.best_rep], win_rates[rep] + 0.15, rep.name
             )
             self.assertLess(cycles[self.best_rep], cycles[rep], rep.name)
+
+    # ------------------------------------------------------------
+    # Activity log
+    # ------------------------------------------------------------
+
+    def test_activity_log_follows_history(self):
+        """A year of logged activities, each by the opportunity's rep, in the stage
+        the opportunity was in at that moment (per its history), never while it
+        was lost, never in the future; durations and outcomes are valid."""
+        self.assertTrue(800 <= len(self.logs) <= 2000, len(self.logs))
+        self.assertEqual(set(self.logs_of), set(self.leads), "every one was worked")
+        dates = self.logs.mapped("date")
+        self.assertLessEqual(max(dates), self.now)
+        self.assertTrue(timedelta(days=300) < max(dates) - min(dates), min(dates))
+        for log in self.logs:
+            lead = log.lead_id
+            row = self.row_at(lead, log.date)
+            self.assertTrue(row, f"{lead.name}: {log.summary} before its creation")
+            self.assertIn(row.event, ("enter", "restored"), f"{lead.name}: {log.date}")
+            self.assertEqual(log.stage_id, row.stage_id, f"{lead.name}: {log.summary}")
+            self.assertEqual(log.user_id, lead.user_id, lead.name)
+            self.assertEqual(log.team_id, lead.team_id, lead.name)
+            self.assertEqual(log.partner_id, lead.partner_id, lead.name)
+            self.assertEqual(log.company_id, lead.company_id, lead.name)
+            self.assertTrue(0 < log.duration <= 24, log.duration)
+            self.assertEqual(log.duration * 4, round(log.duration * 4), "quarter hours")
+            self.assertIn(log.outcome, ("positive", "neutral", "negative"))
+            self.assertEqual(log.source, "done")
+            self.assertTrue(log.summary, lead.name)
+        self.assertEqual(set(self.logs.activity_type_id), set(self.types.values()))
+
+    def test_activity_mix_per_stage(self):
+        """Visits and calls early, demos and meetings in Solution & quote, calls and
+        e-mails in Negotiation; each type takes a realistic time."""
+        types = {activity_type: key for key, activity_type in self.types.items()}
+        count = Counter(
+            (types[log.activity_type_id], log.stage_id.template_key)
+            for log in self.logs
+        )
+
+        def share(kinds, stages, of_kinds=None, of_stages=None):
+            def total(kinds, stages):
+                return sum(
+                    n
+                    for (kind, stage), n in count.items()
+                    if kind in kinds and stage in stages
+                )
+
+            whole = total(of_kinds or types.values(), of_stages or FUNNEL)
+            return total(kinds, stages) / whole
+
+        early, middle = ("start", "needs"), ("solution",)
+        # where each type happens
+        self.assertGreaterEqual(share({"visit"}, early, {"visit"}), 0.85)
+        self.assertGreaterEqual(share({"call"}, early, {"call"}), 0.6)
+        self.assertGreaterEqual(share({"demo"}, middle, {"demo"}), 0.9)
+        self.assertGreaterEqual(share({"meeting"}, middle, {"meeting"}), 0.6)
+        self.assertGreaterEqual(
+            share({"meeting"}, ("solution", "negotiation"), {"meeting"}), 0.9
+        )
+        # what each stage is made of
+        self.assertGreaterEqual(share({"visit", "call"}, early, of_stages=early), 0.6)
+        self.assertGreaterEqual(
+            share({"demo", "meeting"}, middle, of_stages=middle),
+            share({"demo", "meeting"}, FUNNEL) + 0.2,
+        )
+        self.assertGreaterEqual(
+            share({"call", "email"}, ["negotiation"], of_stages=["negotiation"]), 0.6
+        )
+        # realistic durations: minutes for calls and e-mails, hours in the field
+        hours = defaultdict(list)
+        for log in self.logs:
+            hours[types[log.activity_type_id]].append(log.duration)
+        mean = {kind: sum(values) / len(values) for kind, values in hours.items()}
+        self.assertLessEqual(max(hours["call"] + hours["email"]), 1)
+        self.assertGreaterEqual(min(hours["visit"] + hours["demo"]), 1)
+        self.assertGreater(mean["visit"], mean["meeting"])
+        self.assertGreater(mean["demo"], mean["meeting"])
+        self.assertGreater(mean["meeting"], mean["todo"])
+        self.assertGreater(mean["todo"], mean["call"])
+
+    def test_effort_and_outcomes(self):
+        """The best rep spends more hours per won deal than each of the others;
+        won deals show more positive outcomes than lost ones."""
+        hours = {}
+        for rep in self.leads.user_id:
+            won = self.won.filtered(lambda lead, rep=rep: lead.user_id == rep)
+            hours[rep] = sum(
+                log.duration for lead in won for log in self.logs_of[lead]
+            ) / len(won)
+        for rep in set(hours) - {self.best_rep}:
+            self.assertGreater(hours[self.best_rep], hours[rep] * 1.15, rep.name)
+
+        # what the customer said in calls, visits, meetings and demos (e-mails and
+        # to-dos are paperwork, neutral)
+        conversations = {
+            self.types[key] for key in ("call", "visit", "meeting", "demo")
+        }
+
+        def positive(leads):
+            logs = [
+                log
+                for lead in leads
+                for log in self.logs_of[lead]
+                if log.activity_type_id in conversations
+            ]
+            return sum(log.outcome == "positive" for log in logs) / len(logs)
+
+        self.assertGreater(positive(self.won), positive(self.lost) + 0.2)
+        paperwork = self.logs.filtered(
+            lambda log: log.activity_type_id
+            in (self.types["email"] | self.types["todo"])
+        )
+        self.assertEqual(set(paperwork.mapped("outcome")), {"neutral"})
+
+    def test_activity_criteria_backed_by_logs(self):
+        """Every met activity criterion ("Demo or site visit held": a meeting) has
+        its logged activities before it was met, and every opportunity that left
+        such a stage forward had them before it left, unless the gate was waived;
+        the addon's own evaluation agrees."""
+        activity_checks = self.checks.filtered(lambda check: check.kind == "activity")
+        self.assertTrue(activity_checks.filtered(lambda check: check.state == "met"))
+
+        def logged(lead, criterion, before):
+            return [
+                log
+                for log in self.logs_of[lead]
+                if log.activity_type_id == criterion.activity_type_id
+                and log.date <= before
+                and (
+                    criterion.count_scope == "all" or log.stage_id == criterion.stage_id
+                )
+            ]
+
+        for check in activity_checks.filtered(lambda check: check.state == "met"):
+            criterion = check.criterion_id
+            self.assertGreaterEqual(
+                len(logged(check.lead_id, criterion, check.done_date)),
+                criterion.min_count,
+                f"{check.lead_id.name}: {criterion.name}",
+            )
+        state = {
+            (check.lead_id, check.criterion_id): check.state for check in self.checks
+        }
+        passed = 0
+        for row in self.rows.filtered(
+            lambda row: row.event in ("enter", "won")
+            and row.stage_from_id
+            and not row.is_backward
+        ):
+            lead = row.lead_id
+            for criterion in row.stage_from_id.criterion_ids.filtered(
+                lambda criterion: criterion.kind == "activity"
+            ):
+                if state[lead, criterion] == "waived":
+                    continue
+                passed += 1
+                self.assertGreaterEqual(
+                    len(logged(lead, criterion, row.date_in)),
+                    criterion.min_count,
+                    f"{lead.name}: {criterion.name} before {row.stage_id.name}",
+                )
+        self.assertGreaterEqual(passed, 40)
+        # as the addon evaluates them now
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
+        infos = {info.id: info for gate in gates.values() for info in gate.criteria}
+        checks = activity_checks.filtered(lambda check: check.state != "waived")
+        live = self.leads._funnel_met(
+            [(check.lead_id, infos[check.criterion_id.id]) for check in checks],
+            self.leads._funnel_checks(),
+        )
+        for check in checks:
+            self.assertEqual(
+                check.state == "met",
+                (check.lead_id.id, check.criterion_id.id) in live,
+                f"{check.lead_id.name}: {check.criterion_id.name}",
+            )
+
+    def test_chatter_matches_activity_log(self):
+        """Each done activity in the chatter is a logged activity: same moment, type
+        and person, and the other way round."""
+        messages = self.env["mail.message"].search(
+            [
+                ("model", "=", "crm.lead"),
+                ("res_id", "in", self.leads.ids),
+                ("mail_activity_type_id", "!=", False),
+            ]
+        )
+        done = Counter(
+            (
+                message.res_id,
+                message.date,
+                message.mail_activity_type_id,
+                message.author_id.user_ids[:1],
+            )
+            for message in messages
+        )
+        logged = Counter(
+            (log.lead_id.id, log.date, log.activity_type_id, log.user_id)
+            for log in self.logs
+        )
+        self.assertEqual(done, logged)
+
+    def test_last_touch_and_next_step(self):
+        """The stored last touch is the last logged activity; the stored next step
+        state agrees with the planned activities."""
+        today = fields.Date.today()  # as the addon computes it
+        for lead in self.leads:
+            self.assertEqual(
+                lead.last_touch_date,
+                max(log.date for log in self.logs_of[lead]),
+                lead.name,
+            )
+            deadlines = lead.activity_ids.mapped("date_deadline")
+            if not deadlines:
+                expected = "none"
+            elif min(deadlines) < today:
+                expected = "overdue"
+            elif min(deadlines) == today:
+                expected = "today"
+            else:
+                expected = "planned"
+            self.assertEqual(lead.next_activity_state, expected, lead.name)
+        states = Counter(self.open.mapped("next_activity_state"))
+        self.assertTrue(
+            all(states[state] for state in ("none", "planned", "overdue")), states
+        )
 
     # ------------------------------------------------------------
     # Reports

@@ -1,2 +1,3 @@
 from . import funnel_gate_waiver
 from . import funnel_template_wizard
+from . import funnel_activity_quick_log

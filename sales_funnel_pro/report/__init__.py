@@ -1,0 +1,1 @@
+from . import funnel_effort_report
