@@ -611,7 +611,10 @@ class CrmLead(models.Model):
         :return: set of (lead id, criterion id) pairs that are met
         """
         activity_types = {
-            info.activity_type_id for __, info in pairs if info.kind == "activity"
+            type_id
+            for __, info in pairs
+            if info.kind == "activity"
+            for type_id in info.activity_type_ids
         }
         done = Counter()
         if activity_types:
@@ -644,7 +647,11 @@ class CrmLead(models.Model):
                     met.add(key)
             else:
                 stage_id = info.stage_id if info.count_scope == "stage" else None
-                if done[lead.id, info.activity_type_id, stage_id] >= info.min_count:
+                count = sum(
+                    done[lead.id, type_id, stage_id]
+                    for type_id in info.activity_type_ids
+                )
+                if count >= info.min_count:
                     met.add(key)
         return met
 

@@ -6,7 +6,7 @@ from odoo.exceptions import ValidationError
 # what a stage move needs to know of a criterion, without reading the database
 CriterionInfo = namedtuple(
     "CriterionInfo",
-    "id stage_id kind required field_name activity_type_id min_count count_scope",
+    "id stage_id kind required field_name activity_type_ids min_count count_scope",
 )
 StageGate = namedtuple("StageGate", "policy team_id criteria")
 
@@ -49,7 +49,11 @@ class FunnelStageCriterion(models.Model):
         ondelete="cascade",
         domain=[("model", "=", "crm.lead"), ("store", "=", True)],
     )
-    activity_type_id = fields.Many2one("mail.activity.type", ondelete="restrict")
+    activity_type_ids = fields.Many2many(
+        "mail.activity.type",
+        string="Activity Types",
+        help="Activities of any of these types count, e.g. a demo or a site visit.",
+    )
     min_count = fields.Integer(string="Minimum Count", default=1)
     count_scope = fields.Selection(
         [("all", "In any stage"), ("stage", "In this stage only")],
@@ -73,10 +77,10 @@ class FunnelStageCriterion(models.Model):
                     )
                 )
 
-    @api.constrains("kind", "activity_type_id", "min_count")
+    @api.constrains("kind", "activity_type_ids", "min_count")
     def _check_activity(self):
         for criterion in self.filtered(lambda c: c.kind == "activity"):
-            if not criterion.activity_type_id:
+            if not criterion.activity_type_ids:
                 raise ValidationError(
                     self.env._(
                         "Criterion “%(criterion)s” counts activities: choose an "
@@ -119,7 +123,7 @@ class FunnelStageCriterion(models.Model):
             "stage_id",
             "kind",
             "field_id",
-            "activity_type_id",
+            "activity_type_ids",
             "min_count",
             "count_scope",
             "active",
@@ -155,7 +159,7 @@ class FunnelStageCriterion(models.Model):
                     kind=criterion.kind,
                     required=criterion.required,
                     field_name=criterion.field_id.name or None,
-                    activity_type_id=criterion.activity_type_id.id or None,
+                    activity_type_ids=tuple(criterion.activity_type_ids.ids),
                     min_count=criterion.min_count,
                     count_scope=criterion.count_scope,
                 )

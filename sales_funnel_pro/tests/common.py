@@ -114,7 +114,7 @@ class FunnelCommon(TransactionCase):
                 "stage_id": cls.s2.id,
                 "name": "Demo held",
                 "kind": "activity",
-                "activity_type_id": cls.meeting_type.id,
+                "activity_type_ids": cls.meeting_type.ids,
                 "min_count": 1,
             }
         )

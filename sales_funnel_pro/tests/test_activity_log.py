@@ -1437,7 +1437,7 @@ class TestActivityCriteria(ActivityLogCommon):
                 "stage_id": self.s2.id,
                 "name": "Visited once",
                 "kind": "activity",
-                "activity_type_id": self.visit_type.id,
+                "activity_type_ids": self.visit_type.ids,
                 "count_scope": "all",
             }
         )
@@ -1446,7 +1446,7 @@ class TestActivityCriteria(ActivityLogCommon):
                 "stage_id": self.s2.id,
                 "name": "Visited in this stage",
                 "kind": "activity",
-                "activity_type_id": self.visit_type.id,
+                "activity_type_ids": self.visit_type.ids,
                 "count_scope": "stage",
             }
         )

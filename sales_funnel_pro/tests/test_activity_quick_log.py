@@ -34,7 +34,7 @@ class TestActivityQuickLog(FunnelCommon):
                 "stage_id": cls.s1.id,
                 "name": "Visit held",
                 "kind": "activity",
-                "activity_type_id": cls.visit_type.id,
+                "activity_type_ids": cls.visit_type.ids,
                 "min_count": 1,
                 "sequence": 4,
             }
@@ -492,7 +492,7 @@ class TestActivityQuickLog(FunnelCommon):
                 "stage_id": self.s4.id,
                 "name": "Visit in this stage",
                 "kind": "activity",
-                "activity_type_id": self.visit_type.id,
+                "activity_type_ids": self.visit_type.ids,
                 "count_scope": "stage",
             }
         )

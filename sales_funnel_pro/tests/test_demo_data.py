@@ -517,7 +517,7 @@ class TestDemoData(TransactionCase):
             return [
                 log
                 for log in self.logs_of[lead]
-                if log.activity_type_id == criterion.activity_type_id
+                if log.activity_type_id in criterion.activity_type_ids
                 and log.date <= before
                 and (
                     criterion.count_scope == "all" or log.stage_id == criterion.stage_id

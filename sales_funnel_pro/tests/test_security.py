@@ -103,7 +103,7 @@ class TestSecurity(FunnelCommon):
         self.assertEqual(
             self.env["funnel.stage.criterion"]
             .browse(self.c2_meeting.id)
-            .activity_type_id,
+            .activity_type_ids,
             self.meeting_type,
         )
 

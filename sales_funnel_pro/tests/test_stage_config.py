@@ -213,10 +213,10 @@ class TestStageConfig(FunnelCommon):
         self.assertEqual(self._criterion_count("Call done"), 0)
 
         with self.assertRaises(ValidationError) as caught:
-            self.c2_meeting.write({"activity_type_id": False})
+            self.c2_meeting.write({"activity_type_ids": [Command.clear()]})
         self.assertIn("Demo held", str(caught.exception))
         self.assertEqual(
-            self._reread(self.c2_meeting).activity_type_id, self.meeting_type
+            self._reread(self.c2_meeting).activity_type_ids, self.meeting_type
         )
 
         with self.assertRaises(ValidationError) as caught:
@@ -234,7 +234,7 @@ class TestStageConfig(FunnelCommon):
                             "stage_id": self.s3.id,
                             "name": name,
                             "kind": "activity",
-                            "activity_type_id": self.call_type.id,
+                            "activity_type_ids": self.call_type.ids,
                             "min_count": min_count,
                         }
                     )

@@ -183,7 +183,7 @@ class TemplateCommon(TransactionCase):
             "required",
             "active",
             "field_id",
-            "activity_type_id",
+            "activity_type_ids",
             "min_count",
             "template_key",
             "write_date",
@@ -257,14 +257,21 @@ class TestTemplate(TemplateCommon):
                     if kind == "field":
                         self.assertEqual(criterion.field_id.model, "crm.lead")
                         self.assertEqual(criterion.field_id.name, target)
-                        self.assertFalse(criterion.activity_type_id)
+                        self.assertFalse(criterion.activity_type_ids)
                     elif kind == "activity":
-                        self.assertEqual(criterion.activity_type_id, self.meeting_type)
+                        self.assertEqual(
+                            criterion.activity_type_ids,
+                            self.meeting_type
+                            | self.env.ref("sales_funnel_pro.mail_activity_type_visit")
+                            | self.env.ref(
+                                "sales_funnel_pro.mail_activity_type_demonstration"
+                            ),
+                        )
                         self.assertEqual(criterion.min_count, 1)
                         self.assertFalse(criterion.field_id)
                     else:
                         self.assertFalse(criterion.field_id)
-                        self.assertFalse(criterion.activity_type_id)
+                        self.assertFalse(criterion.activity_type_ids)
 
         # the stock stages other than Won are kept as they were
         for stage in self.stage_new | self.stage_qualified | self.stage_proposition:

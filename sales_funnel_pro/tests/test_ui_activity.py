@@ -22,7 +22,7 @@ class TestFunnelActivityUi(HttpCase, FunnelCommon):
                 "stage_id": cls.s1.id,
                 "name": "Visit held",
                 "kind": "activity",
-                "activity_type_id": cls.visit_type.id,
+                "activity_type_ids": cls.visit_type.ids,
                 "min_count": 1,
             }
         )

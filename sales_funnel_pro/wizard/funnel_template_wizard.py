@@ -78,9 +78,16 @@ PROFESSIONAL_FUNNEL = [
             (
                 "demo",
                 _lt("Demo or site visit held"),
-                _lt("A meeting with the customer is marked done on the opportunity."),
+                _lt(
+                    "A demo, a site visit or a meeting with the customer is logged "
+                    "on the opportunity."
+                ),
                 "activity",
-                "mail.mail_activity_data_meeting",
+                (
+                    "sales_funnel_pro.mail_activity_type_demonstration",
+                    "sales_funnel_pro.mail_activity_type_visit",
+                    "mail.mail_activity_data_meeting",
+                ),
             ),
             (
                 "quotation",
@@ -117,6 +124,15 @@ PROFESSIONAL_FUNNEL = [
     ),
     ("won", _lt("Won"), 50, 100.0, "closed", 0, []),
 ]
+
+
+def _comparable(value, field=None):
+    """A criterion's or the template's value of a field, in a comparable form."""
+    if field is not None and field.type == "many2many":
+        return set(value.ids)
+    if isinstance(value, models.BaseModel):
+        return value.id
+    return set(value) if isinstance(value, list) else value
 
 
 class FunnelTemplateWizard(models.TransientModel):
@@ -259,18 +275,21 @@ class FunnelTemplateWizard(models.TransientModel):
             "kind": kind,
             "required": True,
             "field_id": False,
-            "activity_type_id": False,
+            "activity_type_ids": [],
         }
         if kind == "field":
             values["field_id"] = self.env["ir.model.fields"]._get("crm.lead", target).id
         elif kind == "activity":
-            activity_type = self.env.ref(target, raise_if_not_found=False)
-            if not activity_type:
+            activity_types = self.env["mail.activity.type"].union(
+                *(self.env.ref(xmlid, raise_if_not_found=False) for xmlid in target)
+            )
+            if not activity_types:
                 return self.env._(
-                    "Skipped criterion “%(criterion)s”: its activity type was deleted.",
+                    "Skipped criterion “%(criterion)s”: its activity types were "
+                    "deleted.",
                     criterion=self.env._(name),
                 )
-            values.update(activity_type_id=activity_type.id, min_count=1)
+            values.update(activity_type_ids=activity_types.ids, min_count=1)
         criterion = Criterion.search(
             [("stage_id", "=", stage.id), ("template_key", "=", key)], limit=1
         )
@@ -296,12 +315,8 @@ class FunnelTemplateWizard(models.TransientModel):
         updates = {
             field_name: value
             for field_name, value in values.items()
-            if (
-                criterion[field_name].id
-                if isinstance(criterion[field_name], models.BaseModel)
-                else criterion[field_name]
-            )
-            != value
+            if _comparable(criterion[field_name], criterion._fields[field_name])
+            != _comparable(value)
         }
         if not updates:
             return None
