@@ -28,7 +28,11 @@
         "views/sales_funnel_pro_menus.xml",
         "views/funnel_my_week_views.xml",
         "report/funnel_effort_report_views.xml",
+        "views/funnel_forecast_snapshot_views.xml",
+        "report/funnel_accuracy_report_views.xml",
         "views/funnel_report_menus.xml",
+        "security/funnel_forecast_snapshot_security.xml",
+        "data/funnel_forecast_snapshot_cron_data.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",

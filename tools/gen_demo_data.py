@@ -47,6 +47,11 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "sales_funnel_pro" / "demo"
 
 DAY = 1440  # simulated time is in minutes, relative to today 00:00 (UTC)
 WORK_START, WORK_END = 60, 630  # 01:00-10:30 UTC: office hours in China
+LAST_REVIEW = -DAY + 600  # yesterday 10:00 UTC: the last look at closing dates
+SNAPSHOT_WEEKS = 52  # weekly forecast snapshots, the last one a week ago
+SNAPSHOT_MINUTE = 30  # taken at 00:30 UTC, before office hours
+HISTORY_WINDOW = 365  # days of closed opportunities behind a historical win rate
+MIN_TEAM_SAMPLE = 20  # below that, a team uses the company's historical rate
 
 # ---------------------------------------------------------------------------------
 # The funnel (as created by the professional funnel template)
@@ -115,6 +120,12 @@ class Rep:
     effort: float  # multiplies the chance of each optional activity
     thorough: float  # multiplies the length of visits, meetings and demos
     focus: float  # multiplies the effort on stays that end lost or back
+    # how the rep forecasts (the weekly snapshots): points added to the stage's win
+    # rate as the rep's probability, and a style: "sandbag" (later closing dates,
+    # commit deals held back as best case) or "optimist" (early closing dates,
+    # pushed week after week, best case deals called commit)
+    lean: int = 0
+    style: str = ""
 
 
 REPS = [
@@ -133,6 +144,8 @@ REPS = [
         effort=1.5,
         thorough=1.35,
         focus=0.4,
+        lean=-15,
+        style="sandbag",
     ),
     Rep(
         key="mark_thompson",
@@ -149,6 +162,8 @@ REPS = [
         effort=0.9,
         thorough=1.0,
         focus=1.0,
+        lean=15,
+        style="optimist",
     ),
     Rep(
         key="liu_yang",
@@ -651,6 +666,9 @@ class Lead:
     date_closed: int | None = None
     deadline: int | None = None  # day, relative to today
     pushes: int = 0
+    # (moment, deadline): each change of the expected closing date
+    deadline_log: list = field(default_factory=list)
+    override: dict = field(default_factory=dict)  # stage -> forecast category
     backward_moves: int = 0
     rows: list = field(default_factory=list)
     checks: dict = field(default_factory=dict)
@@ -777,6 +795,7 @@ class Simulation:
         if lead.deadline is not None and lead.deadline < day_of(moment):
             lead.deadline = day_of(moment) + self.rng.randint(21, 50)
             lead.pushes += 1
+            lead.deadline_log.append((moment, lead.deadline))
 
     def enter(self, lead, stage, moment, moved_by, event="enter", backward=False):
         stage_from = lead.rows[-1].stage if lead.rows else None
@@ -1093,6 +1112,7 @@ class Simulation:
                     lead.deadline = day_of(leave) + round(
                         remaining * rep.optimism * rng.uniform(0.8, 1.3)
                     )
+                    lead.deadline_log.append((leave, lead.deadline))
                 index, moment = index + 1, leave
             elif outcome == "back":
                 went_back = True
@@ -1185,6 +1205,7 @@ class Simulation:
         if lead.deadline is not None and lead.deadline < 0 and rng.random() < 0.7:
             lead.deadline = rng.randint(7, 45)
             lead.pushes += 1
+            lead.deadline_log.append((LAST_REVIEW, lead.deadline))
         lead.probability = max(
             5, min(95, WIN_RATE[lead.stage] + rng.choice([-10, -5, 0, 0, 0, 5, 10]))
         )
@@ -1280,6 +1301,193 @@ class Simulation:
             following.append(lead.next_step[1])
         for activity, next_step in zip(lead.activities, following, strict=False):
             activity.next_step = next_step
+
+
+# ---------------------------------------------------------------------------------
+# Forecast snapshots
+# ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SnapshotLine:
+    lead: Lead
+    stage: str
+    deadline: int | None  # day, relative to today
+    revenue: float
+    probability: float
+    historical: float  # historical win rate of the stage, in percent
+    category: str
+
+
+@dataclass
+class Snapshot:
+    week: int  # weeks before today
+    moment: int
+    lines: list = field(default_factory=list)
+
+    @property
+    def xmlid(self):
+        return f"funnel_forecast_snapshot_{self.week:02d}_demo"
+
+    @property
+    def day(self):
+        return day_of(self.moment)
+
+
+def clamp_probability(value):
+    return float(max(5, min(95, value)))
+
+
+class Forecaster:
+    """Replays the year week by week and freezes the open opportunities every week,
+    as the scheduled job does: each line holds the stage, revenue and probability of
+    the moment, and the closing date the rep believed in then.
+
+    Reps forecast in their own way (their ``style``): Chen Jing sandbags (her closing
+    dates are later than her deals close, her probabilities low, half of her
+    Negotiation deals held back as best case), Mark Thompson is over-optimistic (early
+    closing dates, pushed again each week they pass, probabilities high, most of his
+    Solution & quote deals called commit). The opportunities' current closing date,
+    probability and pushes follow from it. Drawn from a generator of its own: the
+    history does not change.
+    """
+
+    def __init__(self, leads, seed=SEED):
+        self.rng = random.Random(f"{seed}-forecast")
+        self.leads = leads
+        self.beliefs = {}  # lead number -> [(moment, deadline)]
+
+    def run(self):
+        for lead in self.leads:
+            self.decide(lead)
+        snapshots = []
+        for week in range(SNAPSHOT_WEEKS, 0, -1):
+            snapshot = Snapshot(week, -7 * week * DAY + SNAPSHOT_MINUTE)
+            rates = self.historical_rates(snapshot.moment)
+            for lead in self.leads:
+                line = self.line(lead, snapshot.moment, rates)
+                if line:
+                    snapshot.lines.append(line)
+            snapshots.append(snapshot)
+        return snapshots
+
+    # what the rep believes ----------------------------------------------------------
+
+    def decide(self, lead):
+        rng, rep = self.rng, lead.rep
+        # the same draws for every opportunity: the stream does not depend on styles
+        pad = rng.randint(10, 28)
+        early = rng.randint(10, 25)
+        draws = {stage: rng.random() for stage in FUNNEL}
+        if rep.style == "optimist":
+            lead.override = {
+                stage: category
+                for stage, category, chance in (
+                    ("needs", "best_case", 0.3),
+                    ("solution", "commit", 0.65),
+                )
+                if draws[stage] < chance
+            }
+        elif rep.style == "sandbag":
+            if draws["negotiation"] < 0.6:
+                lead.override = {"negotiation": "best_case"}
+        beliefs = list(lead.deadline_log)
+        if rep.style == "sandbag":
+            beliefs = [(moment, day + pad) for moment, day in beliefs]
+        elif rep.style == "optimist" and beliefs:
+            beliefs = self.optimist_beliefs(lead, beliefs[0], early)
+        self.beliefs[lead.number] = beliefs
+        if lead.deadline is not None and beliefs:
+            lead.deadline = beliefs[-1][1]
+        if rep.style == "optimist":
+            lead.pushes = max(0, len(beliefs) - 1)
+        if lead.active and not lead.won:
+            lead.probability = clamp_probability(lead.probability + rep.lean)
+
+    def optimist_beliefs(self, lead, first, early):
+        """An early closing date, pushed by a week or three at each weekly review
+        where it has passed while the opportunity is still open."""
+        moment, day = first
+        beliefs = [(moment, max(day_of(moment) + 7, day - early))]
+        reviews = [-7 * week * DAY for week in range(SNAPSHOT_WEEKS, 0, -1)]
+        for review in [*reviews, LAST_REVIEW]:
+            if review <= moment or not self.state(lead, review):
+                continue
+            if beliefs[-1][1] < day_of(review) + 1:
+                beliefs.append((review, day_of(review) + self.rng.randint(7, 21)))
+        return beliefs
+
+    # the state of an opportunity at a moment ------------------------------------------
+
+    @staticmethod
+    def row_at(lead, moment):
+        current = None
+        for row in lead.rows:
+            if row.date_in > moment:
+                break
+            current = row
+        return current
+
+    def state(self, lead, moment):
+        """The history row of the opportunity at ``moment`` when it is open then."""
+        row = self.row_at(lead, moment)
+        if row is None or row.event in ("won", "lost"):
+            return None
+        return row
+
+    def deadline_at(self, lead, moment):
+        deadline = None
+        for changed, day in self.beliefs[lead.number]:
+            if changed > moment:
+                break
+            deadline = day
+        return deadline
+
+    def line(self, lead, moment, rates):
+        row = self.state(lead, moment)
+        if row is None:
+            return None
+        stage = row.stage
+        if lead.active and not lead.won and row is lead.rows[-1]:
+            probability = lead.probability  # the current stay: today's probability
+        else:
+            probability = clamp_probability(row.probability + lead.rep.lean)
+        return SnapshotLine(
+            lead=lead,
+            stage=stage,
+            deadline=self.deadline_at(lead, moment),
+            revenue=row.revenue,
+            probability=probability,
+            historical=rates.get((lead.rep.team, stage), WIN_RATE[stage]),
+            category=lead.override.get(stage, CATEGORY[stage]),
+        )
+
+    def historical_rates(self, moment):
+        """Historical win rate of each stage per team at ``moment``: won ÷ (won +
+        lost) among the opportunities that passed the stage and closed within the
+        year before; the company's rate when the team has fewer than 20."""
+        counts = Counter()
+        since = moment - HISTORY_WINDOW * DAY
+        for lead in self.leads:
+            row = self.row_at(lead, moment)
+            if row is None or row.event not in ("won", "lost") or row.date_in < since:
+                continue
+            index = lead.rows.index(row)
+            stages = {r.stage for r in lead.rows[: index + 1] if r.stage in FUNNEL}
+            for stage in stages:
+                for scope in (lead.rep.team, None):
+                    counts[scope, stage, row.event] += 1
+        rates = {}
+        for stage in FUNNEL:
+            won, lost = counts[None, stage, "won"], counts[None, stage, "lost"]
+            company = 100 * won / (won + lost) if won + lost else WIN_RATE[stage]
+            for team in TEAMS:
+                won, lost = counts[team, stage, "won"], counts[team, stage, "lost"]
+                rate = (
+                    100 * won / (won + lost) if won + lost >= MIN_TEAM_SAMPLE else None
+                )
+                rates[team, stage] = round(company if rate is None else rate, 1)
+        return rates
 
 
 # ---------------------------------------------------------------------------------
@@ -1787,6 +1995,64 @@ def write_activities(out, leads):
         )
 
 
+def write_snapshots(out, leads, snapshots):
+    out.comment(
+        "The opportunities' own forecast categories: the reps' overrides of the "
+        "stage's category."
+    )
+    for lead in leads:
+        if lead.active and not lead.won and lead.stage in lead.override:
+            out.record(
+                lead.xmlid,
+                "crm.lead",
+                [("forecast_category_override", "text", lead.override[lead.stage])],
+                context="{'tracking_disable': True}",
+            )
+    for snapshot in snapshots:
+        out.blank()
+        manual = snapshot.week % 13 == 0  # the quarterly reviews: taken by hand
+        out.record(
+            snapshot.xmlid,
+            "funnel.forecast.snapshot",
+            [
+                ("date", "eval", relative_date(snapshot.day)),
+                ("taken_at", "eval", past(snapshot.moment)),
+                ("company_id", "ref", "base.main_company"),
+                (
+                    "user_id",
+                    "ref",
+                    f"user_{MANAGER[0]}_demo" if manual else "base.user_root",
+                ),
+                ("kind", "text", "manual" if manual else "scheduled"),
+            ],
+        )
+        for index, line in enumerate(snapshot.lines, start=1):
+            lead = line.lead
+            fields = [
+                ("snapshot_id", "ref", snapshot.xmlid),
+                ("date", "eval", relative_date(snapshot.day)),
+                ("lead_id", "ref", lead.xmlid),
+                user_fields(lead.rep.key),
+                ("team_id", "ref", f"crm_team_{lead.rep.team}_demo"),
+                ("stage_id", "search", stage_search(line.stage)),
+                ("company_id", "ref", "base.main_company"),
+            ]
+            if line.deadline is not None:
+                fields.append(("date_deadline", "eval", relative_date(line.deadline)))
+            fields += [
+                ("expected_revenue", "text", f"{line.revenue:.0f}"),
+                ("probability", "text", f"{line.probability:.0f}"),
+                ("stage_win_rate", "text", WIN_RATE[line.stage]),
+                ("historical_win_rate", "text", f"{line.historical:.1f}"),
+                ("forecast_category", "text", line.category),
+            ]
+            out.record(
+                f"funnel_forecast_snapshot_line_{snapshot.week:02d}_{index:03d}_demo",
+                "funnel.forecast.snapshot.line",
+                fields,
+            )
+
+
 FILES = [
     (
         "res_users_demo.xml",
@@ -1840,10 +2106,17 @@ FILES = [
         "Next activities planned on open opportunities.",
         write_activities,
     ),
+    (
+        "funnel_forecast_snapshot_demo.xml",
+        "A year of weekly forecast snapshots: the open opportunities of each week, "
+        "with the closing date their rep believed in then. Chen Jing sandbags, Mark "
+        "Thompson is over-optimistic and his deals slip.",
+        write_snapshots,
+    ),
 ]
 
 
-def render(leads):
+def render(leads, snapshots):
     files = {}
     for name, title, writer in FILES:
         out = XmlFile(name, title)
@@ -1851,6 +2124,8 @@ def render(leads):
             out.raw(STAGE_SETUP)
         elif writer in (write_users, write_teams, write_partners):
             writer(out)
+        elif writer is write_snapshots:
+            writer(out, leads, snapshots)
         else:
             writer(out, leads)
         files[name] = out.text()
@@ -1935,6 +2210,57 @@ def activity_summary(leads):
     return lines
 
 
+def forecast_summary(leads, snapshots):
+    """Per rep, over the snapshots and the 30-day periods that are over: the commit
+    and probability forecasts against what was won, and the slip rate (the
+    database counts calendar months; these figures are close)."""
+    lines = [
+        f"forecast snapshots {len(snapshots)}, lines "
+        f"{sum(len(s.lines) for s in snapshots)}"
+    ]
+    period = 30  # days
+    for rep in REPS:
+        forecast = Counter()
+        actual = 0.0
+        slipped = count = 0
+        for snapshot in snapshots:
+            first = snapshot.day // period
+            last = -1 // period  # the periods that are over
+            won = [
+                lead for lead in leads if lead.rep is rep and lead.won and lead.active
+            ]
+            for lead in won:
+                index = day_of(lead.date_closed) // period
+                if first <= index < last:
+                    actual += lead.revenue
+                    if lead.date_closed < snapshot.moment:
+                        forecast["commit"] += lead.revenue
+                        forecast["probability"] += lead.revenue
+            for line in snapshot.lines:
+                if line.lead.rep is not rep or line.deadline is None:
+                    continue
+                index = line.deadline // period
+                if not first <= index < last:
+                    continue
+                count += 1
+                end = (index + 1) * period
+                lead = line.lead
+                if lead.date_closed is not None:
+                    slipped += day_of(lead.date_closed) >= end
+                else:
+                    slipped += (lead.deadline or 0) >= end or end <= 0
+                if line.category == "commit":
+                    forecast["commit"] += line.revenue
+                forecast["probability"] += line.revenue * line.probability / 100
+        bias = {key: 100 * (amount / actual - 1) for key, amount in forecast.items()}
+        lines.append(
+            f"{rep.name:14} bias commit {bias['commit']:+4.0f} %, probability "
+            f"{bias['probability']:+4.0f} %, "
+            f"slip rate {100 * slipped / max(1, count):3.0f} % of {count}"
+        )
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -1944,7 +2270,8 @@ def main():
     )
     args = parser.parse_args()
     leads = Simulation().run()
-    files = render(leads)
+    snapshots = Forecaster(leads).run()
+    files = render(leads, snapshots)
     if args.check:
         stale = [
             name
@@ -1957,7 +2284,9 @@ def main():
         return
     for name, text in files.items():
         (DEMO_DIR / name).write_text(text, encoding="utf-8")
-    sys.stdout.write(summary(leads) + "\n")
+    sys.stdout.write(
+        "\n".join([summary(leads), *forecast_summary(leads, snapshots)]) + "\n"
+    )
 
 
 if __name__ == "__main__":

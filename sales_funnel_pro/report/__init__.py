@@ -1,1 +1,3 @@
 from . import funnel_effort_report
+from . import funnel_accuracy_report
+from . import funnel_accuracy_trend

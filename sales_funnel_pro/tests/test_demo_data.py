@@ -654,3 +654,87 @@ class TestDemoData(TransactionCase):
             {self.stages[key].id for key in FUNNEL},
             {group["stage_id"][0] for group in mine if group["days_in_stage"]},
         )
+
+    # ------------------------------------------------------------
+    # Forecast snapshots and accuracy
+    # ------------------------------------------------------------
+
+    def test_forecast_snapshots(self):
+        """A year of weekly snapshots of the open opportunities, each line as the
+        opportunity stood that week: open then, in the stage of the moment."""
+        snapshots = self.env["funnel.forecast.snapshot"].search(
+            [("id", "in", self._demo_ids("funnel.forecast.snapshot"))],
+            order="date",
+        )
+        self.assertEqual(len(snapshots), 52)
+        today = fields.Date.context_today(snapshots)
+        self.assertEqual(snapshots[-1].date, today - timedelta(days=7))
+        self.assertEqual(snapshots[0].date, today - timedelta(days=364))
+        self.assertEqual(
+            {
+                (b.date - a.date).days
+                for a, b in zip(snapshots, snapshots[1:], strict=False)
+            },
+            {7},
+        )
+        self.assertEqual(set(snapshots.mapped("kind")), {"scheduled", "manual"})
+        lines = snapshots.line_ids
+        self.assertGreater(len(lines), 800)
+        for line in lines:
+            moment = line.snapshot_id.taken_at
+            row = self.row_at(line.lead_id, moment)
+            self.assertTrue(row, line.lead_id.name)
+            self.assertIn(row.event, ("enter", "restored"), line.lead_id.name)
+            self.assertEqual(line.stage_id, row.stage_id, line.lead_id.name)
+            self.assertEqual(line.expected_revenue, row.expected_revenue)
+            self.assertEqual(line.stage_win_rate, line.stage_id.win_rate)
+            self.assertEqual(line.user_id, line.lead_id.user_id)
+        # the last snapshot holds every opportunity open then and still open today
+        last = snapshots[-1]
+        still_open = self.open.filtered(
+            lambda lead: self.rows_of[lead][-1].date_in < last.taken_at
+        )
+        self.assertLessEqual(still_open, last.line_ids.lead_id)
+
+    def _demo_ids(self, model):
+        return (
+            self.env["ir.model.data"]
+            .search([("module", "=", MODULE), ("model", "=", model)])
+            .mapped("res_id")
+        )
+
+    def test_forecast_accuracy_story(self):
+        """Over the last twelve months' 3-month forecasts: Chen Jing sandbags (she
+        commits and weighs less than she wins), Mark Thompson is over-optimistic
+        (more than he wins) and his deals slip more than anyone's."""
+        sandbagger = self.best_rep
+        optimist = self.env.ref(f"{MODULE}.user_mark_thompson_demo")
+        Report = self.env["funnel.accuracy.report"].with_user(self.manager)
+        today = fields.Date.context_today(Report)
+        groups = Report._read_group(
+            [
+                ("snapshot_id", "in", self._demo_ids("funnel.forecast.snapshot")),
+                ("is_period_over", "=", True),
+                ("months_ahead", "<", 3),
+                ("period", ">=", today.replace(day=1) - timedelta(days=365)),
+            ],
+            ["user_id"],
+            ["bias_commit:sum", "bias_probability:sum", "slip_rate:sum"],
+        )
+        figures = {
+            user: (commit, weighted, slip) for user, commit, weighted, slip in groups
+        }
+        self.assertLess(figures[sandbagger][0], -20, figures[sandbagger])
+        self.assertLess(figures[sandbagger][1], 0, figures[sandbagger])
+        self.assertGreater(figures[optimist][0], 50, figures[optimist])
+        self.assertGreater(figures[optimist][1], 50, figures[optimist])
+        for rep, (__, __, slip) in figures.items():
+            if rep in self.leads.user_id and rep != optimist:
+                self.assertGreater(figures[optimist][2], slip + 10, rep.name)
+        # a rep sees his own figures only
+        mine = (
+            self.env["funnel.accuracy.report"]
+            .with_user(optimist)
+            .search([("snapshot_id", "in", self._demo_ids("funnel.forecast.snapshot"))])
+        )
+        self.assertEqual(mine.user_id, optimist)

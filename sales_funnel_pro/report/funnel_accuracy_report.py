@@ -1,0 +1,417 @@
+from odoo import fields, models
+from odoo.models import parse_read_group_spec
+from odoo.tools import SQL
+from odoo.tools.sql import drop_view_if_exists
+
+# forecast measure -> its accuracy and bias fields
+FORECASTS = {
+    "forecast_probability": ("accuracy_probability", "bias_probability"),
+    "forecast_stage": ("accuracy_stage", "bias_stage"),
+    "forecast_historical": ("accuracy_historical", "bias_historical"),
+    "forecast_commit": ("accuracy_commit", "bias_commit"),
+    "forecast_best_case": ("accuracy_best_case", "bias_best_case"),
+}
+ACCURACY = {acc: forecast for forecast, (acc, __) in FORECASTS.items()}
+BIAS = {bias: forecast for forecast, (__, bias) in FORECASTS.items()}
+AMOUNTS = {"expected_revenue", "closed_revenue", "actual_revenue", *FORECASTS}
+
+AGGREGATION_HELP = (
+    " Over several snapshots, amounts are averages per snapshot date (the actual of "
+    "a period is not added up once per snapshot), so the figure is that of the "
+    "average forecast."
+)
+
+
+def _amount(string, help_text, **kwargs):
+    return fields.Monetary(
+        string=string,
+        currency_field="company_currency",
+        readonly=True,
+        help=help_text + AGGREGATION_HELP,
+        **kwargs,
+    )
+
+
+def _accuracy(forecast_label):
+    return fields.Float(
+        string=f"Accuracy ({forecast_label}) %",
+        digits=(16, 1),
+        aggregator="avg",
+        readonly=True,
+        help=f"Forecast accuracy of the {forecast_label.lower()} forecast, in "
+        "percent: 100 × (1 − |forecast − actual| ÷ actual); 100 is perfect, it "
+        "falls as the forecast misses in either direction (it may go below 0). "
+        "Computed from the totals of each group, so a team's forecast is judged as "
+        "a whole; over several snapshots it is the accuracy of their average "
+        "forecast. Empty when nothing was won in the period.",
+    )
+
+
+def _bias(forecast_label):
+    return fields.Float(
+        string=f"Bias ({forecast_label}) %",
+        digits=(16, 1),
+        aggregator="avg",
+        readonly=True,
+        help=f"Bias of the {forecast_label.lower()} forecast, in percent: "
+        "100 × (forecast − actual) ÷ actual. Above 0 the forecast was too high "
+        "(over-optimistic), below 0 too low (sandbagging). Computed from the totals "
+        "of each group; over several snapshots it is the bias of their average "
+        "forecast. Empty when nothing was won in the period.",
+    )
+
+
+class FunnelAccuracyReport(models.Model):
+    """Forecast accuracy: what each weekly snapshot forecast for a month, against
+    what was won in that month.
+
+    One row per snapshot, month of expected closing (the period), salesperson,
+    sales team and company. A snapshot forecasts the months from the one it was
+    taken in up to eleven months later: for each, the revenue already won in the
+    month when the snapshot was taken (closed) plus its open opportunities
+    expected in the month, weighted four ways. Opportunities of the snapshot
+    without an expected closing date, expected in a month already over, or a
+    year or more ahead, are part of no period. The actual of a month is what was
+    won in it (closing date), by the opportunity's salesperson and team.
+    """
+
+    _name = "funnel.accuracy.report"
+    _description = "Forecast Accuracy Analysis"
+    _auto = False
+    _order = "snapshot_date desc, period, id"
+    _rec_name = "period"
+    # what the view reads: flushed before the report is searched or grouped
+    _depends = {
+        "crm.lead": [
+            "active",
+            "company_id",
+            "date_closed",
+            "date_deadline",
+            "expected_revenue",
+            "stage_id",
+            "team_id",
+            "type",
+            "user_id",
+        ],
+        "crm.stage": ["is_won"],
+        "res.company": ["currency_id"],
+        "funnel.forecast.snapshot": ["company_id", "date", "taken_at"],
+        "funnel.forecast.snapshot.line": [
+            "company_id",
+            "date_deadline",
+            "expected_revenue",
+            "forecast_category",
+            "lead_id",
+            "snapshot_id",
+            "team_id",
+            "user_id",
+            "weighted_historical",
+            "weighted_probability",
+            "weighted_stage",
+        ],
+    }
+
+    snapshot_id = fields.Many2one(
+        "funnel.forecast.snapshot", string="Snapshot", readonly=True
+    )
+    snapshot_date = fields.Date(readonly=True, help="The day the forecast was frozen.")
+    period = fields.Date(
+        readonly=True,
+        help="The month forecast: the month of the expected closing date of the "
+        "snapshot's opportunities, and of the closing date of the won ones. Group "
+        "by quarter or year to judge longer periods: a snapshot taken within the "
+        "quarter then covers the months of the quarter that were not over yet.",
+    )
+    is_period_over = fields.Boolean(
+        string="Period Over",
+        readonly=True,
+        help="The period has ended: its actual is final.",
+    )
+    months_ahead = fields.Integer(
+        readonly=True,
+        aggregator=False,
+        help="How many months after the snapshot's month the period is: 0 for the "
+        "month the snapshot was taken in, 1 for the next one... The 3-month "
+        "forecast covers 0 to 2.",
+    )
+    is_before_period = fields.Boolean(
+        string="Taken Before the Period",
+        readonly=True,
+        help="The snapshot was taken before the period started.",
+    )
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    company_currency = fields.Many2one("res.currency", string="Currency", readonly=True)
+
+    line_count = fields.Integer(
+        string="Opportunities",
+        readonly=True,
+        help="Open opportunities of the snapshot expected to close in the period "
+        "(over several snapshots, an opportunity counts once per snapshot).",
+    )
+    slipped_count = fields.Integer(
+        string="Slipped",
+        readonly=True,
+        help="Opportunities of the snapshot expected in the period that did not "
+        "close in it and were not lost in it: won or lost after the end of the "
+        "period, or still open with an expected closing date now after the period, "
+        "or still open once the period is over.",
+    )
+    slip_rate = fields.Float(
+        string="Slip Rate %",
+        digits=(16, 1),
+        aggregator="avg",
+        readonly=True,
+        help="Slipped ÷ opportunities, in percent: the share of the opportunities "
+        "a snapshot expected in the period whose closing moved past it. Over "
+        "several snapshots, each snapshot's opportunities count.",
+    )
+    expected_revenue = _amount(
+        "Open Pipeline",
+        "Expected revenue of the snapshot's open opportunities expected in the "
+        "period, not weighted.",
+    )
+    closed_revenue = _amount(
+        "Closed",
+        "Revenue already won in the period when the snapshot was taken; part of "
+        "every forecast.",
+    )
+    actual_revenue = _amount(
+        "Actual",
+        "Revenue won in the period (closing date), by the opportunity's "
+        "salesperson and team, as of today.",
+    )
+    forecast_probability = _amount(
+        "Forecast (Probability)",
+        "Closed + the open expected revenue weighted by the salesperson's probability.",
+    )
+    forecast_stage = _amount(
+        "Forecast (Stage Win Rate)",
+        "Closed + the open expected revenue weighted by the stage's configured win "
+        "rate.",
+    )
+    forecast_historical = _amount(
+        "Forecast (Historical Win Rate)",
+        "Closed + the open expected revenue weighted by the stage's historical win "
+        "rate.",
+    )
+    forecast_commit = _amount(
+        "Commit Forecast",
+        "Closed + the expected revenue of the open opportunities in the Commit "
+        "category.",
+    )
+    forecast_best_case = _amount(
+        "Best Case Forecast",
+        "Closed + the expected revenue of the open opportunities in the Commit or "
+        "Best Case category.",
+    )
+    accuracy_probability = _accuracy("Probability")
+    accuracy_stage = _accuracy("Stage Win Rate")
+    accuracy_historical = _accuracy("Historical Win Rate")
+    accuracy_commit = _accuracy("Commit")
+    accuracy_best_case = _accuracy("Best Case")
+    bias_probability = _bias("Probability")
+    bias_stage = _bias("Stage Win Rate")
+    bias_historical = _bias("Historical Win Rate")
+    bias_commit = _bias("Commit")
+    bias_best_case = _bias("Best Case")
+
+    # ------------------------------------------------------------
+    # Measures computed from the totals of each group
+    # ------------------------------------------------------------
+
+    def _read_group_select(self, aggregate_spec, query):
+        fname, __, func = parse_read_group_spec(aggregate_spec)
+
+        def column(name):
+            return self._field_to_sql(self._table, name, query)
+
+        def per_snapshot(name):
+            # the average per snapshot date: the actual is not added up once per
+            # snapshot, and the forecasts are averaged the same way
+            return SQL(
+                "(SUM(%s) / NULLIF(COUNT(DISTINCT %s), 0))",
+                column(name),
+                column("snapshot_date"),
+            )
+
+        if fname in AMOUNTS and func == "sum":
+            return per_snapshot(fname)
+        if fname in ACCURACY:
+            return SQL(
+                "ROUND((100 * (1 - ABS(SUM(%s) - SUM(%s)) / NULLIF(SUM(%s), 0)))"
+                "::numeric, 1)",
+                column(ACCURACY[fname]),
+                column("actual_revenue"),
+                column("actual_revenue"),
+            )
+        if fname in BIAS:
+            return SQL(
+                "ROUND((100 * (SUM(%s) - SUM(%s)) / NULLIF(SUM(%s), 0))::numeric, 1)",
+                column(BIAS[fname]),
+                column("actual_revenue"),
+                column("actual_revenue"),
+            )
+        if fname == "slip_rate":
+            return SQL(
+                "ROUND((100.0 * SUM(%s) / NULLIF(SUM(%s), 0))::numeric, 1)",
+                column("slipped_count"),
+                column("line_count"),
+            )
+        return super()._read_group_select(aggregate_spec, query)
+
+    # ------------------------------------------------------------
+    # The view
+    # ------------------------------------------------------------
+
+    def _query(self):
+        slipped = SQL(
+            """
+            CASE
+                WHEN NOT l.active OR ls.is_won
+                    THEN COALESCE(l.date_closed >= f.period_end, FALSE)
+                ELSE COALESCE(l.date_deadline >= f.period_end, FALSE)
+                     OR f.period_end <= CURRENT_DATE
+            END
+            """
+        )
+        row_accuracy = []
+        for forecast, (accuracy, bias) in FORECASTS.items():
+            row_accuracy.append(
+                SQL(
+                    """
+            ROUND((100 * (1 - ABS(%(f)s - a.actual_revenue)
+                   / NULLIF(a.actual_revenue, 0)))::numeric, 1) AS %(acc)s,
+            ROUND((100 * (%(f)s - a.actual_revenue)
+                   / NULLIF(a.actual_revenue, 0))::numeric, 1) AS %(bias)s
+                    """,
+                    f=SQL.identifier("a", forecast),
+                    acc=SQL.identifier(accuracy),
+                    bias=SQL.identifier(bias),
+                )
+            )
+        return SQL(
+            """
+WITH snapshot AS (
+    SELECT id, date, taken_at, company_id,
+           date_trunc('month', date)::date AS first_period
+      FROM funnel_forecast_snapshot
+),
+forecast AS (
+    SELECT f.snapshot_id, f.period, f.user_id, f.team_id, f.company_id,
+           COUNT(*) AS line_count,
+           COUNT(*) FILTER (WHERE %(slipped)s) AS slipped_count,
+           SUM(f.expected_revenue) AS expected_revenue,
+           SUM(f.weighted_probability) AS open_probability,
+           SUM(f.weighted_stage) AS open_stage,
+           SUM(f.weighted_historical) AS open_historical,
+           SUM(f.expected_revenue) FILTER (
+               WHERE f.forecast_category = 'commit') AS open_commit,
+           SUM(f.expected_revenue) FILTER (
+               WHERE f.forecast_category IN ('commit', 'best_case')) AS open_best_case
+      FROM (
+          SELECT line.*, date_trunc('month', line.date_deadline)::date AS period,
+                 (date_trunc('month', line.date_deadline)
+                  + interval '1 month')::date AS period_end
+            FROM funnel_forecast_snapshot_line line
+            JOIN snapshot s ON s.id = line.snapshot_id
+           WHERE line.date_deadline >= s.first_period
+             AND line.date_deadline < s.first_period + interval '12 months'
+      ) f
+      JOIN crm_lead l ON l.id = f.lead_id
+      LEFT JOIN crm_stage ls ON ls.id = l.stage_id
+     GROUP BY f.snapshot_id, f.period, f.user_id, f.team_id, f.company_id
+),
+actual AS (
+    SELECT s.id AS snapshot_id,
+           date_trunc('month', w.date_closed)::date AS period,
+           w.user_id, w.team_id, s.company_id,
+           SUM(w.expected_revenue) AS actual_revenue,
+           COALESCE(SUM(w.expected_revenue) FILTER (
+               WHERE w.date_closed < s.taken_at), 0) AS closed_revenue
+      FROM snapshot s
+      JOIN crm_lead w
+        ON w.company_id = s.company_id
+       AND w.date_closed >= s.first_period
+       AND w.date_closed < s.first_period + interval '12 months'
+      JOIN crm_stage ws ON ws.id = w.stage_id AND ws.is_won
+     WHERE w.type = 'opportunity' AND w.active
+     GROUP BY s.id, date_trunc('month', w.date_closed), w.user_id, w.team_id,
+              s.company_id
+),
+combined AS (
+    SELECT snapshot_id, period, user_id, team_id, company_id, line_count,
+           slipped_count, COALESCE(expected_revenue, 0) AS expected_revenue,
+           COALESCE(open_probability, 0) AS open_probability,
+           COALESCE(open_stage, 0) AS open_stage,
+           COALESCE(open_historical, 0) AS open_historical,
+           COALESCE(open_commit, 0) AS open_commit,
+           COALESCE(open_best_case, 0) AS open_best_case,
+           0 AS actual_revenue, 0 AS closed_revenue
+      FROM forecast
+    UNION ALL
+    SELECT snapshot_id, period, user_id, team_id, company_id, 0, 0, 0, 0, 0, 0, 0,
+           0, actual_revenue, closed_revenue
+      FROM actual
+),
+aggregated AS (
+    SELECT c.snapshot_id, c.period, c.user_id, c.team_id, c.company_id,
+           SUM(c.line_count) AS line_count,
+           SUM(c.slipped_count) AS slipped_count,
+           SUM(c.expected_revenue) AS expected_revenue,
+           SUM(c.closed_revenue) AS closed_revenue,
+           SUM(c.actual_revenue) AS actual_revenue,
+           SUM(c.closed_revenue + c.open_probability) AS forecast_probability,
+           SUM(c.closed_revenue + c.open_stage) AS forecast_stage,
+           SUM(c.closed_revenue + c.open_historical) AS forecast_historical,
+           SUM(c.closed_revenue + c.open_commit) AS forecast_commit,
+           SUM(c.closed_revenue + c.open_best_case) AS forecast_best_case
+      FROM combined c
+     GROUP BY c.snapshot_id, c.period, c.user_id, c.team_id, c.company_id
+)
+SELECT row_number() OVER (
+           ORDER BY a.snapshot_id, a.period, a.user_id, a.team_id, a.company_id
+       ) AS id,
+       a.snapshot_id,
+       s.date AS snapshot_date,
+       a.period,
+       (a.period + interval '1 month')::date <= CURRENT_DATE AS is_period_over,
+       s.date < a.period AS is_before_period,
+       ((date_part('year', a.period) - date_part('year', s.date)) * 12
+        + date_part('month', a.period) - date_part('month', s.date))::integer
+           AS months_ahead,
+       a.user_id,
+       a.team_id,
+       a.company_id,
+       rc.currency_id AS company_currency,
+       a.line_count,
+       a.slipped_count,
+       ROUND((100.0 * a.slipped_count / NULLIF(a.line_count, 0))::numeric, 1)
+           AS slip_rate,
+       a.expected_revenue,
+       a.closed_revenue,
+       a.actual_revenue,
+       a.forecast_probability,
+       a.forecast_stage,
+       a.forecast_historical,
+       a.forecast_commit,
+       a.forecast_best_case,
+       %(row_accuracy)s
+  FROM aggregated a
+  JOIN snapshot s ON s.id = a.snapshot_id
+  JOIN res_company rc ON rc.id = a.company_id
+            """,
+            slipped=slipped,
+            row_accuracy=SQL(",").join(row_accuracy),
+        )
+
+    def init(self):
+        drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                "CREATE OR REPLACE VIEW %s AS (%s)",
+                SQL.identifier(self._table),
+                self._query(),
+            )
+        )
