@@ -1,9 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .crm_stage import FORECAST_CATEGORIES
-
-SNAPSHOT_CATEGORIES = [*FORECAST_CATEGORIES, ("omitted", "Omitted")]
+from .crm_stage import LEAD_FORECAST_CATEGORIES
 
 
 class FunnelForecastSnapshotLine(models.Model):
@@ -66,7 +64,7 @@ class FunnelForecastSnapshotLine(models.Model):
         "the team's sample is too small, the configured rate when there is no "
         "history), in percent.",
     )
-    forecast_category = fields.Selection(SNAPSHOT_CATEGORIES, readonly=True)
+    forecast_category = fields.Selection(LEAD_FORECAST_CATEGORIES, readonly=True)
     weighted_probability = fields.Monetary(
         string="Weighted by Probability",
         currency_field="company_currency",
