@@ -222,7 +222,7 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
             },
             {key: list(figures) for key, figures in EXPECTED.items()},
         )
-        [(*__, team_march)] = self._group(
+        [(__, __, *team_march)] = self._group(
             ["snapshot_id", "period:month"],
             [("snapshot_id", "=", self.snapshot_1.id), ("period", "=", MARCH)],
         )
