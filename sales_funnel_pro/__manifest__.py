@@ -49,6 +49,7 @@
         "demo/funnel_activity_log_demo.xml",
         "demo/mail_message_demo.xml",
         "demo/mail_activity_demo.xml",
+        "demo/funnel_forecast_snapshot_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
