@@ -2035,7 +2035,6 @@ def write_snapshots(out, leads, snapshots):
                 user_fields(lead.rep.key),
                 ("team_id", "ref", f"crm_team_{lead.rep.team}_demo"),
                 ("stage_id", "search", stage_search(line.stage)),
-                ("company_id", "ref", "base.main_company"),
             ]
             if line.deadline is not None:
                 fields.append(("date_deadline", "eval", relative_date(line.deadline)))

@@ -219,16 +219,14 @@ class FunnelForecastSnapshot(models.Model):
             SQL(
                 """
 INSERT INTO funnel_forecast_snapshot_line (
-    snapshot_id, date, lead_id, user_id, team_id, stage_id, company_id,
-    date_deadline, expected_revenue, probability, stage_win_rate,
-    historical_win_rate, forecast_category, weighted_probability, weighted_stage,
-    weighted_historical, create_uid, create_date, write_uid, write_date)
-SELECT snap.id, snap.date, l.id, l.user_id, l.team_id, l.stage_id, snap.company_id,
-       l.date_deadline, w.revenue, w.probability, w.stage_rate, w.historical_rate,
+    snapshot_id, date, lead_id, user_id, team_id, stage_id, date_deadline,
+    expected_revenue, probability, stage_win_rate, historical_win_rate,
+    forecast_category, weighted_probability, weighted_stage, weighted_historical)
+SELECT snap.id, snap.date, l.id, l.user_id, l.team_id, l.stage_id, l.date_deadline,
+       w.revenue, w.probability, w.stage_rate, w.historical_rate,
        COALESCE(l.forecast_category, s.forecast_category, 'pipeline'),
        w.revenue * w.probability / 100, w.revenue * w.stage_rate / 100,
-       w.revenue * w.historical_rate / 100,
-       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
+       w.revenue * w.historical_rate / 100
   FROM crm_lead l
   JOIN funnel_forecast_snapshot snap
     ON snap.id IN %(snapshot_ids)s
@@ -253,7 +251,6 @@ SELECT snap.id, snap.date, l.id, l.user_id, l.team_id, l.stage_id, snap.company_
                 """,
                 snapshot_ids=tuple(snapshots.ids),
                 default_company=default_company,
-                uid=self.env.uid,
             )
         )
         _logger.info(

@@ -97,7 +97,6 @@ class FunnelAccuracyReport(models.Model):
         "res.company": ["currency_id"],
         "funnel.forecast.snapshot": ["company_id", "date", "taken_at"],
         "funnel.forecast.snapshot.line": [
-            "company_id",
             "date_deadline",
             "expected_revenue",
             "forecast_category",
@@ -311,7 +310,11 @@ forecast AS (
            SUM(f.expected_revenue) FILTER (
                WHERE f.forecast_category IN ('commit', 'best_case')) AS open_best_case
       FROM (
-          SELECT line.*, date_trunc('month', line.date_deadline)::date AS period,
+          SELECT line.snapshot_id, line.lead_id, line.user_id, line.team_id,
+                 s.company_id, line.expected_revenue, line.weighted_probability,
+                 line.weighted_stage, line.weighted_historical,
+                 line.forecast_category,
+                 date_trunc('month', line.date_deadline)::date AS period,
                  (date_trunc('month', line.date_deadline)
                   + interval '1 month')::date AS period_end
             FROM funnel_forecast_snapshot_line line
