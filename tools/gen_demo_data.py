@@ -79,6 +79,8 @@ CRITERIA = {
     "solution": {"demo": "activity", "quotation": "checklist", "closing_date": "field"},
     "negotiation": {"terms": "checklist"},
 }
+# the activity kinds that the "demo" criterion counts
+DEMO_KINDS = ("demo", "visit", "meeting")
 CRITERION_NAMES = {
     "budget": "Budget identified",
     "decision_maker": "Decision maker identified",
@@ -1275,6 +1277,13 @@ class Simulation:
                 if activity.kind in CONVERSATIONS:
                     template = arng.choice(FEEDBACK[activity.outcome])
                     activity.feedback = self.text(lead, template, arng)
+        check = lead.checks.get("demo")
+        if check and check.state == "todo":
+            # a demo, visit or meeting logged meets the criterion, as the server
+            # does when it loads the log
+            done = [a for a in lead.activities if a.kind in DEMO_KINDS]
+            if done:
+                check.state, check.date, check.by = "met", done[0].date, lead.rep.key
         following = [a.summary for a in lead.activities[1:]]
         if lead.next_step and lead.active and not lead.won:
             following.append(lead.next_step[1])
@@ -1698,9 +1707,10 @@ def write_logs(out, leads):
         out.blank()
         out.comment(f"{lead.xmlid}: {lead.name}")
         numbered = list(enumerate(lead.activities, start=1))
-        # the meetings first: each log re-evaluates the activity criteria of the
-        # opportunity's current stage, which must find the meeting that met them
-        numbered.sort(key=lambda pair: pair[1].kind != "meeting")
+        # the demos, visits and meetings first: each log re-evaluates the activity
+        # criteria of the opportunity's current stage, which must find the
+        # activity that met them
+        numbered.sort(key=lambda pair: pair[1].kind not in DEMO_KINDS)
         for index, activity in numbered:
             assert activity.outcome in OUTCOMES, activity
             fields = [
