@@ -25,6 +25,8 @@ What it does (database ``funnel_bench`` unless ``--db``):
    tracking, and one activity log row per done activity of the chatter), applies
    the professional funnel template (timed) and ticks the checklist criteria of
    the opportunities that the moves use, so that their gate is checked and passes;
+   sets targets (monthly per salesperson, quarterly per team, for the next
+   twelve months) and computes the historical win rates once;
 5. measures in-process, as the sales manager, the same operations on the same
    opportunities in both databases, the stock run and the addon run alternating
    (ABBA...), so that the load of a shared machine weighs on both alike; then a
@@ -58,13 +60,28 @@ the pre-commit hooks such as mail tracking, not the commit itself):
   Activity Log opens its pivot (the view's rows, columns and measure); then the
   same pivot on both, salesperson x activity type, count, no filter, once as the
   manager and once as a salesperson (whose record rules restrict the rows);
+- forecast pivot: the same kind of ``read_group`` calls, stock's Forecast
+  (CRM > Sales > Forecast: ``crm.lead`` by expected closing month and stage,
+  prorated revenue, default filter "Upcoming Closings") against the addon's
+  ``funnel.forecast.report`` as Reporting > Funnel Forecast opens its pivot
+  (salesperson x month, expected and weighted revenue, won, target, coverage and
+  gap, default filters "Next 12 Months" and "Exclude Omitted"); once as the
+  manager (stock's default "My Pipeline" filter left out) and once as a
+  salesperson (with it);
+- forecast snapshot: ``funnel.forecast.snapshot._take_snapshots()`` of the
+  company, freezing every open opportunity (addon only);
+- historical win rates: ``funnel.stage.win.rate._refresh()`` after the stage
+  history has been brought to 1,000,000 rows in the transaction (its closed
+  stays repeated: the rates must come out the same);
 - backfills: ``funnel.stage.history._backfill_from_tracking()`` over all
   opportunities, ``funnel.activity.log._backfill_from_messages()`` over the
   done activities of the chatter.
 
 Goals: stage move and kanban load within 1.3x of stock; backfill of 100,000
 opportunities under 60 s; activity pivot within 1.5x of stock (with
-``--activities`` 1,000,000). The script exits 0 once the table is printed, whether
+``--activities`` 1,000,000); forecast pivot within 1.5x of stock; snapshot of
+100,000 open opportunities under 10 s (scaled linearly from the open ones of the
+run); historical win rates over 1,000,000 history rows under 10 s. The script exits 0 once the table is printed, whether
 the goals are met or not. A second table splits each median into the CPU time of
 this process (the Python side of the server), the wall time of its SQL queries and
 their number. Timings are wall-clock: run it on a quiet machine, and read the
@@ -88,6 +105,7 @@ from contextlib import closing
 
 import psycopg2
 import pytz
+from dateutil.relativedelta import relativedelta
 from lxml import etree
 
 import odoo
@@ -107,6 +125,11 @@ KANBAN_GOAL = 1.3
 BACKFILL_GOAL_S = 60.0
 BACKFILL_GOAL_N = 100_000
 PIVOT_GOAL = 1.5
+FORECAST_GOAL = 1.5  # forecast pivot against stock's forecast pivot
+SNAPSHOT_GOAL_S = 10.0
+SNAPSHOT_GOAL_N = 100_000  # open opportunities frozen by one snapshot
+RATES_GOAL_S = 10.0
+RATES_HISTORY = 1_000_000  # history rows that the historical win rates read
 PIVOT_GOAL_N = 1_000_000  # done activities the pivot goal is set for
 DONE_BATCH = 1000  # planned activities marked done in one call
 DONE_FEEDBACK = "Customer called back, the offer goes out on Monday."
@@ -494,6 +517,8 @@ RETURNING id
     return {
         "manager": manager.id,
         "rep": reps[0].id,
+        "users": reps.ids,
+        "teams": sorted(set(rep_teams)),
         "stages": params["stages"],
         "company": company.id,
     }
@@ -1056,16 +1081,52 @@ def trailing_12_months(env):
     ]
 
 
+def upcoming_closings(env):
+    """The domain of stock's "Upcoming Closings" forecast filter, as its search
+    model builds it: no expected closing date, or one from the first day of the
+    current month on."""
+    start = fields.Date.context_today(env.user).replace(day=1)
+    return ["|", ("date_deadline", "=", False), ("date_deadline", ">=", start)]
+
+
 # Default filters of the actions (search_default_<name>) that the pivot
-# requests include: name -> domain, built as the web client evaluates it.
-SEARCH_DEFAULTS = {"completion_date": trailing_12_months}
+# requests include: name -> domain, built as the web client evaluates it (None:
+# a filter of the search view, evaluated from its arch; see search_filter).
+SEARCH_DEFAULTS = {
+    "completion_date": trailing_12_months,
+    "forecast": upcoming_closings,
+}
+# Default group-bys of the actions, the same as the rows of their pivot view.
+SEARCH_GROUPBYS = {"date_deadline"}
 
 
-def pivot_request(env, action_xmlid, view_xmlid):
+def search_filter(env, action, name):
+    """The domain of filter ``name`` of the action's search view, evaluated as
+    the web client does (``context_today``, ``relativedelta``, ``uid``)."""
+    model = env[action.res_model]
+    view_id = action.search_view_id.id or False
+    arch = model.get_views([(view_id, "search")], {})["views"]["search"]["arch"]
+    today = fields.Date.context_today(env.user)
+    for node in etree.fromstring(arch).iter("filter"):
+        if node.get("name") == name and node.get("domain"):
+            return safe_eval(
+                node.get("domain"),
+                {
+                    "uid": env.uid,
+                    "context_today": lambda: today,
+                    "relativedelta": relativedelta,
+                    "datetime": datetime,
+                },
+            )
+    sys.exit(f"error: filter {name} of {action.res_model} unknown")
+
+
+def pivot_request(env, action_xmlid, view_xmlid, skip=()):
     """What the web client's pivot asks for when ``action_xmlid`` opens it:
     rows and columns from the action's ``pivot_*_groupby`` context, else from
     the view's arch as ``env.user`` gets it; the view's measures, else the
-    count; the action's domain and default filters; the action's context."""
+    count; the action's domain and default filters (but those of ``skip``);
+    the action's context."""
     action = env.ref(action_xmlid).sudo()  # as /web/action/load reads it
     action_context = safe_eval(action.context or "{}", {"active_id": False})
     model = env[action.res_model]
@@ -1098,9 +1159,13 @@ def pivot_request(env, action_xmlid, view_xmlid):
     for key, value in action_context.items():
         if key.startswith("search_default_") and value:
             name = key[len("search_default_") :]
-            if name not in SEARCH_DEFAULTS:
-                sys.exit(f"error: default filter {name} of {action_xmlid} unknown")
-            domain = expression.AND([domain, SEARCH_DEFAULTS[name](env)])
+            if name in skip or name in SEARCH_GROUPBYS:
+                continue
+            if name in SEARCH_DEFAULTS:
+                default = SEARCH_DEFAULTS[name](env)
+            else:
+                default = search_filter(env, action, name)
+            domain = expression.AND([domain, default])
     measures = action_context.get("pivot_measures") or arch_fields["measure"]
     return {
         "model": model._name,
@@ -1267,6 +1332,181 @@ def measure_log_backfill(addon, args):
     return result
 
 
+def prepare_forecast(registry, context):
+    """Targets for the seeded salespeople (monthly) and teams (quarterly) over
+    the next twelve months, sized on their open pipeline; the historical win
+    rates computed once. Committed: both sides of the forecast pivot read the
+    same opportunities, the addon's also reads these."""
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
+        cr.execute(
+            SQL(
+                "SELECT user_id, team_id, sum(expected_revenue) FROM crm_lead "
+                "WHERE type = 'opportunity' AND active AND user_id IN %s "
+                "GROUP BY user_id, team_id",
+                tuple(context["users"]),
+            )
+        )
+        pipeline = cr.fetchall()
+        month = fields.Date.context_today(env.user).replace(day=1)
+        quarter = month.replace(month=(month.month - 1) // 3 * 3 + 1)
+        per_user, per_team = {}, {}
+        for user_id, team_id, amount in pipeline:
+            per_user[user_id] = per_user.get(user_id, 0) + amount
+            per_team[team_id] = per_team.get(team_id, 0) + amount
+        # the open pipeline closes over four months: a target of a third of it
+        # a month leaves a gap to show
+        values = [
+            {
+                "user_id": user_id,
+                "period": "month",
+                "date_from": month + relativedelta(months=index),
+                "amount": round(amount / 3, -3),
+            }
+            for user_id, amount in per_user.items()
+            for index in range(12)
+        ] + [
+            {
+                "team_id": team_id,
+                "period": "quarter",
+                "date_from": quarter + relativedelta(months=3 * index),
+                "amount": round(amount, -3),
+            }
+            for team_id, amount in per_team.items()
+            if team_id
+            for index in range(4)
+        ]
+        env["funnel.target"].create(values)
+        env["funnel.stage.win.rate"]._refresh()
+        env.flush_all()
+        context["targets"] = len(values)
+        cr.execute(
+            "SELECT count(*) FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id "
+            "WHERE l.type = 'opportunity' AND l.active AND NOT s.is_won"
+        )
+        context["open"] = cr.fetchone()[0]
+        cr.commit()
+
+
+def forecast_pivots(stock, addon):
+    """The forecast pivots measured: [(key, user, {side: request}, label)]:
+    stock's Forecast (CRM > Sales > Forecast, its pivot) against the addon's
+    Funnel Forecast analysis, as each action opens them; as the manager on the
+    whole pipeline (stock's "My Pipeline" default filter left out), and as a
+    salesperson (with it)."""
+    stock_action = ("crm.crm_lead_action_forecast", "crm.crm_lead_view_pivot_forecast")
+    addon_action = (
+        f"{ADDON}.funnel_forecast_report_action",
+        f"{ADDON}.funnel_forecast_report_view_pivot",
+    )
+    manager = {
+        STOCK: pivot_request(stock.manager, *stock_action, skip={"assigned_to_me"}),
+        ADDON: pivot_request(addon.manager, *addon_action),
+    }
+    rep = {
+        STOCK: pivot_request(stock.rep, *stock_action),
+        ADDON: pivot_request(addon.rep, *addon_action),
+    }
+    return [
+        ("forecast", "manager", manager, "as opened"),
+        ("forecast_rep", "rep", rep, "as opened"),
+    ]
+
+
+def measure_forecast(stock, addon, context, args):
+    """The forecast pivots on both sides; a snapshot of the open pipeline and
+    the refresh of the historical win rates over RATES_HISTORY history rows on
+    the addon; return {name: measures}."""
+    results = {}
+    pivots = forecast_pivots(stock, addon)
+    context["forecast_requests"] = {key: requests for key, __, requests, __ in pivots}
+    for key, user, requests, label in pivots:
+
+        def make(side, user=user, requests=requests):
+            env = getattr(side, user)
+            return functools.partial(load_pivot, env, requests[side.label])
+
+        log(f"  forecast pivot, {label} ({user})")
+        results[key] = compare([stock, addon], make, args.repeat)
+
+    def snapshot(side):
+        def operation():
+            env = side.manager
+            company = env["res.company"].browse(context["company"])
+            snapshots = env["funnel.forecast.snapshot"]._take_snapshots(
+                company, kind="manual"
+            )
+            env.flush_all()
+            return sum(snapshots.mapped("line_count"))
+
+        return operation
+
+    log(f"  forecast snapshot of {context['open']:,} open opportunities")
+    (results["snapshot"],) = compare([addon], snapshot, args.backfill_repeat)
+    frozen = results["snapshot"].samples[0].result
+    if frozen != context["open"]:
+        sys.exit(f"error: the snapshot froze {frozen:,} of {context['open']:,}")
+
+    def inflate(side):
+        def setup():
+            context["rates_history"] = inflate_history(side.cr, RATES_HISTORY)
+
+        return setup
+
+    def refresh(side):
+        def operation():
+            Rate = side.root["funnel.stage.win.rate"]
+            Rate._refresh()
+            side.cr.execute(
+                "SELECT stage_id, team_id, won_count, lost_count "
+                "FROM funnel_stage_win_rate ORDER BY 1, 2"
+            )
+            return side.cr.fetchall()
+
+        return operation
+
+    log("  historical win rates over the history as it is")
+    (plain,) = compare([addon], refresh, 1, warmup=0)
+    log(f"  historical win rates over {RATES_HISTORY:,} history rows")
+    (results["rates"],) = compare(
+        [addon], refresh, args.backfill_repeat, setup=inflate, warmup=0
+    )
+    if results["rates"].samples[0].result != plain.samples[0].result:
+        sys.exit("error: repeated stays changed the historical win rates")
+    return results
+
+
+def inflate_history(cr, rows):
+    """Bring the stage history to ``rows`` rows, in the transaction: copies of
+    its closed stays (the same opportunities entering the same stages again,
+    which changes no historical win rate); return the number of rows."""
+    cr.execute("SELECT count(*) FROM funnel_stage_history")
+    count = cr.fetchone()[0]
+    if count < rows:
+        cr.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'funnel_stage_history' AND column_name <> 'id' "
+            "ORDER BY ordinal_position"
+        )
+        columns = SQL(", ").join(SQL.identifier(name) for (name,) in cr.fetchall())
+        cr.execute(
+            SQL(
+                "INSERT INTO funnel_stage_history (%(columns)s) "
+                "SELECT %(columns)s FROM funnel_stage_history h, "
+                "generate_series(1, %(copies)s) "
+                "WHERE h.event = 'enter' AND h.date_out IS NOT NULL "
+                "LIMIT %(missing)s",
+                columns=columns,
+                copies=rows // max(1, count) + 1,
+                missing=rows - count,
+            )
+        )
+        cr.execute("ANALYZE funnel_stage_history")
+        cr.execute("SELECT count(*) FROM funnel_stage_history")
+        count = cr.fetchone()[0]
+    return count
+
+
 def prepare_addon(registry, context):
     """Apply the professional funnel template (timed) and tick the checklist
     criteria of the opportunities that the measured moves use."""
@@ -1380,8 +1620,26 @@ def activity_lines(args, context, results, log_backfill):
         for side, measure in zip((STOCK, ADDON), results[key], strict=True):
             request = context["pivot_requests"][key][side]
             lines.append(f"{label}, {side}: {describe_pivot(request, measure)}")
+    for key, label, __ in FORECASTS:
+        for side, measure in zip((STOCK, ADDON), results[key], strict=True):
+            request = context["forecast_requests"][key][side]
+            lines.append(f"{label}, {side}: {describe_pivot(request, measure)}")
+    lines += [
+        f"forecast: {context['targets']} targets (monthly per salesperson, "
+        "quarterly per team, next twelve months); snapshot: one INSERT ... SELECT "
+        f"of {context['open']:,} open opportunities, median of "
+        f"{args.backfill_repeat} runs",
+        f"historical win rates: the history brought to {context['rates_history']:,} "
+        "rows by repeating closed stays (same result as without them, checked), "
+        f"median of {args.backfill_repeat} runs",
+    ]
     return lines
 
+
+FORECASTS = [
+    ("forecast", "forecast pivot as opened, manager", "forecast, manager"),
+    ("forecast_rep", "forecast pivot as opened, salesperson", "forecast, salesperson"),
+]
 
 PIVOTS = [
     ("pivot", "activity pivot as opened, manager", "pivot as opened"),
@@ -1440,6 +1698,34 @@ def report(args, context, results, backfills, install, applied, loads):
         stock, addon = results[key]
         row(label, stock.time, addon.time, PIVOT_GOAL, pivot_at)
 
+    for key, label, __ in FORECASTS:
+        stock, addon = results[key]
+        row(label, stock.time, addon.time, FORECAST_GOAL)
+    snapshot = results["snapshot"]
+    scaled = snapshot.time * SNAPSHOT_GOAL_N / context["open"]
+    verdict = "pass" if scaled < SNAPSHOT_GOAL_S else "FAIL"
+    rows.append(
+        (
+            f"forecast snapshot ({context['open']:,} open)",
+            "—",
+            format_ms(snapshot.time),
+            "—",
+            f"< {SNAPSHOT_GOAL_S:.0f} s at {SNAPSHOT_GOAL_N // 1000}k",
+            verdict if context["open"] == SNAPSHOT_GOAL_N else f"({verdict}, scaled)",
+        )
+    )
+    rates = results["rates"]
+    rows.append(
+        (
+            f"historical win rates ({context['rates_history']:,} rows)",
+            "—",
+            format_ms(rates.time),
+            "—",
+            f"< {RATES_GOAL_S:.0f} s",
+            "pass" if rates.time < RATES_GOAL_S else "FAIL",
+        )
+    )
+
     scaled = backfill.time * BACKFILL_GOAL_N / args.n
     backfill_verdict = "pass" if scaled < BACKFILL_GOAL_S else "FAIL"
     if args.n != BACKFILL_GOAL_N:
@@ -1475,6 +1761,9 @@ def report(args, context, results, backfills, install, applied, loads):
         ("kanban_rep", "kanban, salesperson"),
         ("done", "activities done"),
         *((key, short) for key, __, short in PIVOTS),
+        *((key, short) for key, __, short in FORECASTS),
+        ("snapshot", "forecast snapshot"),
+        ("rates", "historical win rates"),
     ):
         measures = results[key]
         stock, addon = measures if len(measures) == 2 else (None, measures[0])
@@ -1605,6 +1894,8 @@ def run(args):
     log(f"  installed in {install:.1f}s")
     log("applying the professional funnel template")
     applied = prepare_addon(Registry.new(args.db), context)
+    log("setting targets and historical win rates")
+    prepare_forecast(Registry.new(args.db), context)
     vacuum_analyze(args.db)
 
     log("measuring stock crm and the addon, interleaved")
@@ -1615,6 +1906,8 @@ def run(args):
         results = measure_operations(stock, addon, context, args)
         log("measuring the activities")
         results.update(measure_activities(stock, addon, context, args))
+        log("measuring the forecast")
+        results.update(measure_forecast(stock, addon, context, args))
         log("measuring the backfill")
         backfill = measure_backfill(addon, args)
         log("measuring the backfill of the activity log")
