@@ -45,6 +45,7 @@
         "demo/funnel_activity_log_demo.xml",
         "demo/mail_message_demo.xml",
         "demo/mail_activity_demo.xml",
+        "demo/funnel_target_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
