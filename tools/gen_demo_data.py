@@ -12,6 +12,8 @@ random generator, so that every run writes the same files:
   stay), sometimes waived by the sales manager with a reason;
 - a few go back a stage, a few lost ones are restored, a few won ones are reopened;
 - expected closing dates slip and are pushed;
+- each rep has a monthly sales target and each team a quarterly one, from a year ago
+  to a year ahead, set a little above what the rep won over the year;
 - visits, calls, e-mails, meetings and demos are done on the way: each is a row
   of the activity log (type, stage of the moment, duration, outcome, next step) and
   a message in the chatter; visits and calls come early, demos and meetings in
@@ -1618,6 +1620,70 @@ def write_leads(out, leads):
     out.raw(CLEANUP)
 
 
+# sales targets: each rep's monthly target is what they won over the simulated year,
+# per month, raised by this factor; a team's quarterly target is its reps' months
+TARGET_STRETCH = 1.15
+TARGET_MONTHS = range(-11, 13)  # this month and the 11 before, then the next 12
+TARGET_QUARTERS = range(-4, 5)  # this quarter and the 4 before and after
+
+
+def month_start(months):
+    """Eval expression of the first day of the month ``months`` from this one."""
+    return (
+        f"(DateTime.today() + relativedelta(months={months}, day=1))"
+        ".strftime('%Y-%m-%d')"
+    )
+
+
+def quarter_start(quarters):
+    """Eval expression of the first day of the quarter ``quarters`` from this one."""
+    return (
+        f"(DateTime.today() + relativedelta(months={3 * quarters} - "
+        "(DateTime.today().month - 1) % 3, day=1)).strftime('%Y-%m-%d')"
+    )
+
+
+def monthly_targets(leads):
+    """Monthly target of each rep, rounded to 5,000."""
+    targets = {}
+    for rep in REPS:
+        won = sum(lead.revenue for lead in leads if lead.rep is rep and lead.won)
+        monthly = won * TARGET_STRETCH / 12
+        targets[rep.key] = max(5000, int(round(monthly / 5000)) * 5000)
+    return targets
+
+
+def write_targets(out, leads):
+    monthly = monthly_targets(leads)
+    for rep in REPS:
+        for months in TARGET_MONTHS:
+            out.record(
+                f"funnel_target_{rep.key}_{months + 11:02d}_demo",
+                "funnel.target",
+                [
+                    user_fields(rep.key),
+                    ("period", "text", "month"),
+                    ("date_from", "eval", month_start(months)),
+                    ("amount", "text", monthly[rep.key]),
+                ],
+            )
+        out.blank()
+    for team in TEAMS:
+        quarterly = 3 * sum(monthly[rep.key] for rep in REPS if rep.team == team)
+        for quarters in TARGET_QUARTERS:
+            out.record(
+                f"funnel_target_{team}_q{quarters + 4}_demo",
+                "funnel.target",
+                [
+                    ("team_id", "ref", f"crm_team_{team}_demo"),
+                    ("period", "text", "quarter"),
+                    ("date_from", "eval", quarter_start(quarters)),
+                    ("amount", "text", quarterly),
+                ],
+            )
+        out.blank()
+
+
 def write_history(out, leads):
     for lead in leads:
         out.blank()
@@ -1850,6 +1916,12 @@ FILES = [
         "Next activities planned on open opportunities.",
         write_activities,
     ),
+    (
+        "funnel_target_demo.xml",
+        "Sales targets: a month for each rep and a quarter for each team, from a "
+        "year ago to a year ahead.",
+        write_targets,
+    ),
 ]
 
 
@@ -1894,6 +1966,11 @@ def summary(leads):
         f"restored {sum(r.event == 'restored' for r in rows)}, "
         f"deadline pushes {sum(lead.pushes for lead in leads)} on "
         f"{sum(bool(lead.pushes) for lead in leads)} opportunities"
+    )
+    monthly = monthly_targets(leads)
+    lines.append(
+        "monthly targets: "
+        + ", ".join(f"{rep.name} {monthly[rep.key]:,}" for rep in REPS)
     )
     activities = sum(len(lead.activities) for lead in leads)
     lines.append(
