@@ -183,7 +183,6 @@ class FunnelForecastReport(models.Model):
         "win rate is 50 % or more.",
     )
     won_revenue = fields.Monetary(
-        string="Won Revenue",
         currency_field="company_currency",
         readonly=True,
         help="Revenue of the opportunities won, on their closing date: the actuals.",

@@ -13,7 +13,7 @@ from .test_activity_reports import ActivityReportCommon
 # a Wednesday in the middle of May, of the second quarter
 NOW = "2024-05-15 10:00:00"
 
-MEASURES = [
+MEASURES = (
     "expected_revenue:sum",
     "weighted_probability:sum",
     "weighted_stage:sum",
@@ -27,7 +27,7 @@ MEASURES = [
     "weighted_coverage:avg",
     "late_stage_coverage:avg",
     "gap:sum",
-]
+)
 
 
 @freeze_time(NOW)
