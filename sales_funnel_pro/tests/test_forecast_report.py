@@ -446,7 +446,7 @@ class TestForecastReport(ForecastCommon):
             ],
             ["expected_revenue:sum", "target:sum", "coverage:avg", "gap:sum"],
         )
-        self.assertEqual(figures, {(self.user_salesman_2,): (8000, 0, None, None)})
+        self.assertEqual(figures, {(self.user_salesman_2,): (8000, 0, False, False)})
 
     # ------------------------------------------------------------
     # Filters
