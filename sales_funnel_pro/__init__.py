@@ -5,7 +5,8 @@ from . import wizard
 
 def post_init_hook(env):
     """Build the stage history and the activity log of the opportunities that
-    already exist, from their chatter."""
+    already exist, from their chatter, and measure the historical win rates."""
     env["funnel.stage.history"]._backfill_from_tracking()
     env["funnel.activity.log"]._backfill_from_messages()
     env["crm.lead"]._funnel_init_activity_fields()
+    env["funnel.stage.win.rate"]._refresh()

@@ -1,6 +1,6 @@
 {
     "name": "Sales Funnel Pro",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "summary": "Qualified stages with exit criteria, enforced gates and stage history "
     "for the CRM pipeline",
@@ -12,9 +12,11 @@
         "security/sales_funnel_pro_security.xml",
         "security/ir.model.access.csv",
         "security/funnel_report_security.xml",
+        "security/funnel_target_security.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/calendar_event_cron_data.xml",
+        "data/funnel_stage_win_rate_data.xml",
         "views/crm_stage_views.xml",
         "views/funnel_stage_criterion_views.xml",
         "views/funnel_lead_check_views.xml",
@@ -25,6 +27,8 @@
         "wizard/funnel_template_wizard_views.xml",
         "wizard/funnel_activity_quick_log_views.xml",
         "views/crm_lead_quick_log_views.xml",
+        "views/funnel_target_views.xml",
+        "views/funnel_stage_win_rate_views.xml",
         "views/sales_funnel_pro_menus.xml",
         "views/funnel_my_week_views.xml",
         "report/funnel_effort_report_views.xml",

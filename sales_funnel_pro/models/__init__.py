@@ -7,3 +7,5 @@ from . import funnel_activity_log
 from . import mail_activity_type
 from . import mail_activity
 from . import calendar_event
+from . import funnel_target
+from . import funnel_stage_win_rate

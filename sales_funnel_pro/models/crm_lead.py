@@ -1,14 +1,16 @@
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import timedelta
 
 from babel.lists import format_list
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.misc import babel_locale_parse
 from odoo.tools.sql import column_exists
+
+from .crm_stage import LEAD_FORECAST_CATEGORIES
 
 # blocked opportunities listed one by one in a gate error, the rest are counted
 GATE_MESSAGE_MAX_LEADS = 20
@@ -28,6 +30,13 @@ HISTORY_COLUMNS = {
     "is_backward": "bool",
     "skipped_criteria": "text",
 }
+# what a salesperson may choose instead of the stage's forecast category
+FORECAST_OVERRIDES = [
+    ("pipeline", "Pipeline"),
+    ("best_case", "Best Case"),
+    ("commit", "Commit"),
+    ("omitted", "Omitted"),
+]
 
 
 class CrmLead(models.Model):
@@ -77,6 +86,26 @@ class CrmLead(models.Model):
         help="All required exit criteria of the current stage are met or waived.",
     )
     gate_policy = fields.Selection(related="stage_id.gate_policy", string="Gate")
+    # Forecast
+    forecast_category = fields.Selection(
+        LEAD_FORECAST_CATEGORIES,
+        compute="_compute_forecast_category",
+        store=True,
+        readonly=False,
+        index=True,
+        tracking=True,
+        help="Forecast category of the opportunity: the one of its stage, unless "
+        "its salesperson chose another; a won opportunity is always Closed, and an "
+        "omitted one is left out of the forecast. Choosing the stage's own category "
+        "follows the stage again.",
+    )
+    forecast_category_override = fields.Selection(
+        FORECAST_OVERRIDES,
+        string="Chosen Forecast Category",
+        copy=False,
+        help="The forecast category the salesperson chose, kept across stage "
+        "changes until reset; empty when the opportunity follows its stage.",
+    )
     # Time in stage
     days_in_stage = fields.Integer(
         string="Days in Stage",
@@ -176,6 +205,8 @@ class CrmLead(models.Model):
             "last_touch_date": ("timestamp", None),
             "quiet_since": ("timestamp", None),
         }
+        if not column_exists(cr, self._table, "forecast_category"):
+            self._funnel_init_forecast_category()
         for column, (column_type, value) in defaults.items():
             if not column_exists(cr, self._table, column):
                 cr.execute(
@@ -195,6 +226,50 @@ class CrmLead(models.Model):
                     )
                 )
         return super()._auto_init()
+
+    def _funnel_init_forecast_category(self):
+        """Add the forecast category columns of the opportunities and fill them
+        from their stage in SQL, instead of computing them record by record
+        (installing or upgrading on a large pipeline)."""
+        cr = self.env.cr
+        stage_category = (
+            SQL("s.forecast_category")
+            if column_exists(cr, "crm_stage", "forecast_category")
+            else SQL("NULL")
+        )
+        cr.execute(
+            SQL(
+                """
+                ALTER TABLE crm_lead ADD COLUMN IF NOT EXISTS forecast_category varchar,
+                    ADD COLUMN IF NOT EXISTS forecast_category_override varchar;
+                UPDATE crm_lead l
+                   SET forecast_category = CASE WHEN s.is_won THEN 'closed'
+                       ELSE COALESCE(l.forecast_category_override,
+                                     %(stage_category)s, 'pipeline') END
+                  FROM crm_stage s
+                 WHERE s.id = l.stage_id;
+                UPDATE crm_lead
+                   SET forecast_category = COALESCE(forecast_category_override,
+                                                    'pipeline')
+                 WHERE stage_id IS NULL
+                """,
+                stage_category=stage_category,
+            )
+        )
+
+    @api.depends(
+        "stage_id.is_won", "stage_id.forecast_category", "forecast_category_override"
+    )
+    def _compute_forecast_category(self):
+        for lead in self:
+            if lead.stage_id.is_won:
+                lead.forecast_category = "closed"
+            else:
+                lead.forecast_category = (
+                    lead.forecast_category_override
+                    or lead.stage_id.forecast_category
+                    or "pipeline"
+                )
 
     @api.depends("stage_id", "check_ids.state")
     def _compute_qualification(self):
@@ -489,7 +564,26 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]
+        # the forecast category chosen on creation is stored as an override of the
+        # stage's; when the stage is left to its default, it is applied after
+        categories = {}
+        for index, vals in enumerate(vals_list):
+            if "forecast_category" not in vals:
+                continue
+            category = vals.pop("forecast_category")
+            if vals.get("stage_id"):
+                vals["forecast_category_override"] = self._funnel_category_override(
+                    category,
+                    self.env["crm.stage"].browse(vals["stage_id"]),
+                    vals.get("forecast_category_override") or False,
+                )
+            else:
+                categories[index] = category
         leads = super().create(vals_list)
+        leads.filtered("forecast_category_override")._funnel_check_forecast_rights()
+        for index, category in categories.items():
+            leads[index].write({"forecast_category": category})
         now = fields.Datetime.now()
         history = [
             # an imported pipeline may say since when each opportunity is in its stage
@@ -510,6 +604,13 @@ class CrmLead(models.Model):
     def write(self, vals):
         if not self:
             return super().write(vals)
+        if {"forecast_category", "forecast_category_override"} & vals.keys():
+            parts = self._funnel_split_forecast_write(vals)
+            if len(parts) > 1:
+                for leads, part_vals in parts:
+                    leads.write(part_vals)
+                return True
+            vals = parts[0][1]
         gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
         movers = self.browse()
         old_stage_ids, skipped, checks = {}, {}, None
@@ -554,6 +655,10 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
+
+    def action_reset_forecast_category(self):
+        """Follow the stage's forecast category again."""
+        self.write({"forecast_category_override": False})
 
     def toggle_active(self):
         result = super().toggle_active()
@@ -606,6 +711,106 @@ class CrmLead(models.Model):
         action["domain"] = [("lead_id", "=", self.id)]
         action["context"] = {"search_default_group_by_lead": False}
         return action
+
+    # ------------------------------------------------------------
+    # Forecast category
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_category_override(self, category, stage, current):
+        """Override to store when ``category`` is chosen for an opportunity of
+        ``stage`` whose override is ``current``: none when it is the stage's own
+        category (the opportunity follows its stage again).
+
+        :raise UserError: when the category contradicts the stage (a won
+            opportunity is always Closed, and only a won one is)
+        """
+        if stage.is_won:
+            if category and category != "closed":
+                raise UserError(
+                    self.env._(
+                        "A won opportunity is always in the Closed forecast category."
+                    )
+                )
+            return current
+        if not category or category == stage.forecast_category:
+            return False
+        if category == "closed":
+            raise UserError(
+                self.env._(
+                    "Only won opportunities are in the Closed forecast category: "
+                    "choose Commit, Best Case, Pipeline or Omitted."
+                )
+            )
+        return category
+
+    def _funnel_forecast_overrides(self, vals):
+        """The override each opportunity gets from ``vals``, which may choose a
+        forecast category (removed from ``vals``) or set the override itself.
+
+        :return: dict crm.lead record -> override value (False: follow the stage)
+        """
+        choose = "forecast_category" in vals
+        category = vals.pop("forecast_category", False)
+        stage = (
+            self.env["crm.stage"].browse(vals["stage_id"])
+            if "stage_id" in vals
+            else None
+        )
+        overrides = {}
+        for lead in self:
+            lead_stage = lead.stage_id if stage is None else stage
+            current = lead.forecast_category_override
+            if choose:
+                override = self._funnel_category_override(category, lead_stage, current)
+            else:
+                override = vals["forecast_category_override"] or False
+                if override and override != current and lead_stage.is_won:
+                    self._funnel_category_override(override, lead_stage, current)
+            overrides[lead] = override
+        return overrides
+
+    def _funnel_split_forecast_write(self, vals):
+        """Turn a forecast category chosen in ``vals`` into the override of each
+        opportunity, after checking the user may change them.
+
+        :return: list of (crm.lead records, values to write on them), one item
+            per distinct override
+        """
+        vals = dict(vals)
+        overrides = self._funnel_forecast_overrides(vals)
+        changed = self.filtered(
+            lambda lead: overrides[lead] != lead.forecast_category_override
+        )
+        if not changed:
+            vals.pop("forecast_category_override", None)
+            return [(self, vals)]
+        changed._funnel_check_forecast_rights()
+        groups = defaultdict(self.browse)
+        for lead, override in overrides.items():
+            groups[override] |= lead
+        return [
+            (leads, dict(vals, forecast_category_override=override))
+            for override, leads in groups.items()
+        ]
+
+    def _funnel_check_forecast_rights(self):
+        """A salesperson chooses the forecast category of their own opportunities
+        only; a sales manager of any.
+
+        :raise AccessError: naming the opportunities of others
+        """
+        if self.env.su or self.env.user.has_group("sales_team.group_sale_manager"):
+            return
+        others = self.filtered(lambda lead: lead.user_id != self.env.user)
+        if others:
+            raise AccessError(
+                self.env._(
+                    "You may only change the forecast category of your own "
+                    "opportunities; ask a sales manager for: %(leads)s",
+                    leads=", ".join(others[:GATE_MESSAGE_MAX_LEADS].mapped("name")),
+                )
+            )
 
     # ------------------------------------------------------------
     # Gates
@@ -995,7 +1200,7 @@ class CrmLead(models.Model):
             "company_id": self.company_id.id or None,
             "expected_revenue": self.expected_revenue,
             "probability": self.probability,
-            "forecast_category": self.stage_id.forecast_category,
+            "forecast_category": self.forecast_category,
             "is_backward": False,
             "skipped_criteria": None,
             **values,

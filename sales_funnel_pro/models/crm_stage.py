@@ -7,6 +7,8 @@ FORECAST_CATEGORIES = [
     ("commit", "Commit"),
     ("closed", "Closed"),
 ]
+# an opportunity may also be left out of the forecast by its salesperson
+LEAD_FORECAST_CATEGORIES = [*FORECAST_CATEGORIES, ("omitted", "Omitted")]
 
 
 class CrmStage(models.Model):
@@ -59,6 +61,19 @@ class CrmStage(models.Model):
     criterion_count = fields.Integer(
         string="Criteria", compute="_compute_criterion_count"
     )
+    historical_win_rate = fields.Float(
+        compute="_compute_historical_win_rate",
+        digits=(16, 1),
+        help="Share of the opportunities that passed this stage and closed in the "
+        "last 12 months that were won, in percent, across the sales teams of the "
+        "current company. Refreshed every night.",
+    )
+    historical_sample_size = fields.Integer(
+        string="Closed Opportunities",
+        compute="_compute_historical_win_rate",
+        help="Opportunities that passed this stage and were won or lost in the last "
+        "12 months: the sample of the historical win rate.",
+    )
     template_key = fields.Char(
         readonly=True,
         copy=False,
@@ -86,6 +101,26 @@ class CrmStage(models.Model):
     def _compute_criterion_count(self):
         for stage in self:
             stage.criterion_count = len(stage.criterion_ids)
+
+    @api.depends_context("company")
+    def _compute_historical_win_rate(self):
+        rates = {
+            row.stage_id.id: row
+            for row in self.env["funnel.stage.win.rate"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("stage_id", "in", self.ids),
+                    ("team_id", "=", False),
+                    ("company_id", "=", self.env.company.id),
+                ],
+                ["stage_id", "win_rate", "sample_size"],
+            )
+        }
+        for stage in self:
+            row = rates.get(stage._origin.id)
+            stage.historical_win_rate = row.win_rate if row else 0.0
+            stage.historical_sample_size = row.sample_size if row else 0
 
     @api.constrains("win_rate")
     def _check_win_rate(self):
@@ -140,6 +175,10 @@ class CrmStage(models.Model):
             "domain": [("stage_id", "=", self.id)],
             "context": {"default_stage_id": self.id},
         }
+
+    def action_refresh_historical_win_rates(self):
+        """Recompute the historical win rates of every stage now (sales managers)."""
+        return self.env["funnel.stage.win.rate"].action_refresh()
 
     # ------------------------------------------------------------
     # Funnel order

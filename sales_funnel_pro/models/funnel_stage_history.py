@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
 
-from .crm_stage import FORECAST_CATEGORIES
+from .crm_stage import LEAD_FORECAST_CATEGORIES
 
 _logger = logging.getLogger(__name__)
 
@@ -66,7 +66,11 @@ class FunnelStageHistory(models.Model):
     )
     expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
     probability = fields.Float(digits=(16, 2), aggregator="avg", readonly=True)
-    forecast_category = fields.Selection(FORECAST_CATEGORIES, readonly=True)
+    forecast_category = fields.Selection(
+        LEAD_FORECAST_CATEGORIES,
+        readonly=True,
+        help="Forecast category of the opportunity when the row was opened.",
+    )
     is_backward = fields.Boolean(string="Backward Move", readonly=True)
     gate_waived = fields.Boolean(readonly=True)
     waive_reason = fields.Text(readonly=True)
@@ -196,7 +200,9 @@ SELECT lo.lead_id,
        ROUND((EXTRACT(EPOCH FROM lo.next_at - lo.at) / 86400)::numeric, 1),
        lo.next_at IS NULL,
        l.user_id, l.team_id, lo.moved_by, l.company_id, l.expected_revenue,
-       l.probability, sr.forecast_category,
+       l.probability,
+       CASE WHEN sr.is_won THEN 'closed'
+            ELSE COALESCE(l.forecast_category_override, sr.forecast_category) END,
        lo.kind = 'move' AND COALESCE(sr.rank < fr.rank, FALSE),
        FALSE,
        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
