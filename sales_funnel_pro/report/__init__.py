@@ -1,1 +1,2 @@
 from . import funnel_effort_report
+from . import funnel_forecast_report
