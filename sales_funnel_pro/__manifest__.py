@@ -32,6 +32,8 @@
         "views/sales_funnel_pro_menus.xml",
         "views/funnel_my_week_views.xml",
         "report/funnel_effort_report_views.xml",
+        "report/funnel_forecast_report_views.xml",
+        "views/crm_lead_forecast_views.xml",
         "views/funnel_forecast_snapshot_views.xml",
         "report/funnel_accuracy_report_views.xml",
         "views/funnel_report_menus.xml",
@@ -49,12 +51,14 @@
         "demo/funnel_activity_log_demo.xml",
         "demo/mail_message_demo.xml",
         "demo/mail_activity_demo.xml",
+        "demo/funnel_target_demo.xml",
         "demo/funnel_forecast_snapshot_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
             "sales_funnel_pro/static/src/scss/sales_funnel_pro.scss",
             "sales_funnel_pro/static/src/activity/*",
+            "sales_funnel_pro/static/src/forecast/*",
         ],
         "web.assets_tests": [
             "sales_funnel_pro/static/tests/tours/*.js",

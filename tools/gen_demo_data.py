@@ -12,6 +12,8 @@ random generator, so that every run writes the same files:
   stay), sometimes waived by the sales manager with a reason;
 - a few go back a stage, a few lost ones are restored, a few won ones are reopened;
 - expected closing dates slip and are pushed;
+- each rep has a monthly sales target and each team a quarterly one, from a year ago
+  to a year ahead, set a little above what the rep won over the year;
 - visits, calls, e-mails, meetings and demos are done on the way: each is a row
   of the activity log (type, stage of the moment, duration, outcome, next step) and
   a message in the chatter; visits and calls come early, demos and meetings in
@@ -84,6 +86,8 @@ CRITERIA = {
     "solution": {"demo": "activity", "quotation": "checklist", "closing_date": "field"},
     "negotiation": {"terms": "checklist"},
 }
+# the activity kinds that the "demo" criterion counts
+DEMO_KINDS = ("demo", "visit", "meeting")
 CRITERION_NAMES = {
     "budget": "Budget identified",
     "decision_maker": "Decision maker identified",
@@ -1296,6 +1300,13 @@ class Simulation:
                 if activity.kind in CONVERSATIONS:
                     template = arng.choice(FEEDBACK[activity.outcome])
                     activity.feedback = self.text(lead, template, arng)
+        check = lead.checks.get("demo")
+        if check and check.state == "todo":
+            # a demo, visit or meeting logged meets the criterion, as the server
+            # does when it loads the log
+            done = [a for a in lead.activities if a.kind in DEMO_KINDS]
+            if done:
+                check.state, check.date, check.by = "met", done[0].date, lead.rep.key
         following = [a.summary for a in lead.activities[1:]]
         if lead.next_step and lead.active and not lead.won:
             following.append(lead.next_step[1])
@@ -1817,6 +1828,70 @@ def write_leads(out, leads):
     out.raw(CLEANUP)
 
 
+# sales targets: each rep's monthly target is what they won over the simulated year,
+# per month, raised by this factor; a team's quarterly target is its reps' months
+TARGET_STRETCH = 1.15
+TARGET_MONTHS = range(-11, 13)  # this month and the 11 before, then the next 12
+TARGET_QUARTERS = range(-4, 5)  # this quarter and the 4 before and after
+
+
+def month_start(months):
+    """Eval expression of the first day of the month ``months`` from this one."""
+    return (
+        f"(DateTime.today() + relativedelta(months={months}, day=1))"
+        ".strftime('%Y-%m-%d')"
+    )
+
+
+def quarter_start(quarters):
+    """Eval expression of the first day of the quarter ``quarters`` from this one."""
+    return (
+        f"(DateTime.today() + relativedelta(months={3 * quarters} - "
+        "(DateTime.today().month - 1) % 3, day=1)).strftime('%Y-%m-%d')"
+    )
+
+
+def monthly_targets(leads):
+    """Monthly target of each rep, rounded to 5,000."""
+    targets = {}
+    for rep in REPS:
+        won = sum(lead.revenue for lead in leads if lead.rep is rep and lead.won)
+        monthly = won * TARGET_STRETCH / 12
+        targets[rep.key] = max(5000, int(round(monthly / 5000)) * 5000)
+    return targets
+
+
+def write_targets(out, leads):
+    monthly = monthly_targets(leads)
+    for rep in REPS:
+        for months in TARGET_MONTHS:
+            out.record(
+                f"funnel_target_{rep.key}_{months + 11:02d}_demo",
+                "funnel.target",
+                [
+                    user_fields(rep.key),
+                    ("period", "text", "month"),
+                    ("date_from", "eval", month_start(months)),
+                    ("amount", "text", monthly[rep.key]),
+                ],
+            )
+        out.blank()
+    for team in TEAMS:
+        quarterly = 3 * sum(monthly[rep.key] for rep in REPS if rep.team == team)
+        for quarters in TARGET_QUARTERS:
+            out.record(
+                f"funnel_target_{team}_q{quarters + 4}_demo",
+                "funnel.target",
+                [
+                    ("team_id", "ref", f"crm_team_{team}_demo"),
+                    ("period", "text", "quarter"),
+                    ("date_from", "eval", quarter_start(quarters)),
+                    ("amount", "text", quarterly),
+                ],
+            )
+        out.blank()
+
+
 def write_history(out, leads):
     for lead in leads:
         out.blank()
@@ -1906,9 +1981,10 @@ def write_logs(out, leads):
         out.blank()
         out.comment(f"{lead.xmlid}: {lead.name}")
         numbered = list(enumerate(lead.activities, start=1))
-        # the meetings first: each log re-evaluates the activity criteria of the
-        # opportunity's current stage, which must find the meeting that met them
-        numbered.sort(key=lambda pair: pair[1].kind != "meeting")
+        # the demos, visits and meetings first: each log re-evaluates the activity
+        # criteria of the opportunity's current stage, which must find the
+        # activity that met them
+        numbered.sort(key=lambda pair: pair[1].kind not in DEMO_KINDS)
         for index, activity in numbered:
             assert activity.outcome in OUTCOMES, activity
             fields = [
@@ -2106,6 +2182,12 @@ FILES = [
         write_activities,
     ),
     (
+        "funnel_target_demo.xml",
+        "Sales targets: a month for each rep and a quarter for each team, from a "
+        "year ago to a year ahead.",
+        write_targets,
+    ),
+    (
         "funnel_forecast_snapshot_demo.xml",
         "A year of weekly forecast snapshots: the open opportunities of each week, "
         "with the closing date their rep believed in then. Chen Jing sandbags, Mark "
@@ -2158,6 +2240,11 @@ def summary(leads):
         f"restored {sum(r.event == 'restored' for r in rows)}, "
         f"deadline pushes {sum(lead.pushes for lead in leads)} on "
         f"{sum(bool(lead.pushes) for lead in leads)} opportunities"
+    )
+    monthly = monthly_targets(leads)
+    lines.append(
+        "monthly targets: "
+        + ", ".join(f"{rep.name} {monthly[rep.key]:,}" for rep in REPS)
     )
     activities = sum(len(lead.activities) for lead in leads)
     lines.append(

@@ -3,6 +3,7 @@
 #   ruff check, ruff format --check        the whole repository (pyproject.toml)
 #   pylint with pylint-odoo                 the addon, mandatory checks (.pylintrc)
 #   oca-checks-odoo-module, oca-checks-po   the addon's manifest, XML, CSV and PO files
+#   tools/gen_readme.py --check             README.rst matches the readme/ fragments
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit
@@ -23,6 +24,7 @@ check "oca-checks-odoo-module" "$PYTHON" -m oca_pre_commit_hooks.cli "$ADDON/__m
 shopt -s nullglob
 po_files=("$ADDON"/i18n/*.po "$ADDON"/i18n/*.pot)
 check "oca-checks-po" "$PYTHON" -m oca_pre_commit_hooks.cli_po --disable=po-pretty-format "${po_files[@]}"
+check "README.rst from readme/" "$PYTHON" tools/gen_readme.py --check
 
 if [ ${#failed[@]} -gt 0 ]; then
     printf '  failed: %s\n' "${failed[@]}" >&2

@@ -178,6 +178,16 @@ class CrmLead(models.Model):
         help="No next step is planned and nothing happened for longer than the "
         "stage allows.",
     )
+    # Forecast board
+    forecast_date = fields.Date(
+        string="Forecast Month",
+        compute="_compute_forecast_date",
+        inverse="_inverse_forecast_date",
+        search="_search_forecast_date",
+        help="The expected closing date as the forecast counts it: empty when the "
+        "opportunity has none or one already past, as it needs a new date. Setting "
+        "it sets the expected closing date.",
+    )
 
     def _auto_init(self):
         # Installing on a large pipeline: add the new stored columns with their
@@ -499,6 +509,54 @@ class CrmLead(models.Model):
         if (operator == "=") == value:
             return rotting
         return ["!", *rotting]
+
+    @api.depends("date_deadline")
+    @api.depends_context("tz")
+    def _compute_forecast_date(self):
+        today = fields.Date.context_today(self)
+        for lead in self:
+            deadline = lead.date_deadline
+            lead.forecast_date = deadline if deadline and deadline >= today else False
+
+    def _inverse_forecast_date(self):
+        for lead in self:
+            lead.date_deadline = lead.forecast_date
+
+    def _search_forecast_date(self, operator, value):
+        if operator not in ("=", "!=", "<", "<=", ">", ">="):
+            raise UserError(
+                self.env._(
+                    "The forecast month cannot be searched with “%(operator)s”.",
+                    operator=operator,
+                )
+            )
+        today = fields.Date.context_today(self)
+        if value is False or value is None:
+            if operator == "=":
+                return [
+                    "|",
+                    ("date_deadline", "=", False),
+                    ("date_deadline", "<", today),
+                ]
+            if operator == "!=":
+                return [("date_deadline", ">=", today)]
+            return expression.FALSE_DOMAIN
+        if operator == "!=":
+            return ["!", *self._search_forecast_date("=", value)]
+        return ["&", ("date_deadline", operator, value), ("date_deadline", ">=", today)]
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        # the forecast month is computed in the query, so that the forecast board
+        # groups the opportunities by it
+        if fname != "forecast_date":
+            return super()._field_to_sql(alias, fname, query, flush)
+        deadline = super()._field_to_sql(alias, "date_deadline", query, flush)
+        return SQL(
+            "(CASE WHEN %s >= %s THEN %s END)",
+            deadline,
+            fields.Date.context_today(self),
+            deadline,
+        )
 
     # ------------------------------------------------------------
     # ORM
@@ -1277,3 +1335,42 @@ class CrmLead(models.Model):
             )
         )
         self.invalidate_recordset([field_name])
+
+    # ------------------------------------------------------------
+    # Forecast board
+    # ------------------------------------------------------------
+
+    @api.model
+    @api.readonly
+    def funnel_forecast_column_sums(self, domain, group_by):
+        """Sums of the columns of the forecast board, keyed like the progress bars
+        (see ``read_progress_bar``): the expected revenue in commit, best case and
+        pipeline, and the expected revenue weighted by the win rate of the stage
+        (omitted opportunities left out).
+
+        :return: {"currency_id": id, "columns": {column key: {category: sum}}}
+        """
+        columns = {}
+        groups = self.read_group(
+            domain,
+            ["expected_revenue:sum"],
+            [group_by, "forecast_category", "stage_id"],
+            lazy=False,
+        )
+        stage_ids = {group["stage_id"][0] for group in groups if group["stage_id"]}
+        win_rates = {
+            stage.id: stage.win_rate
+            for stage in self.env["crm.stage"].browse(stage_ids)
+        }
+        for group in groups:
+            value = group[group_by]
+            key = str(value[0] if isinstance(value, tuple) else value)
+            sums = columns.setdefault(
+                key, dict.fromkeys(("commit", "best_case", "pipeline", "weighted"), 0.0)
+            )
+            category, amount = group["forecast_category"], group["expected_revenue"]
+            if category in sums:
+                sums[category] += amount
+            if category != "omitted" and group["stage_id"]:
+                sums["weighted"] += amount * win_rates[group["stage_id"][0]] / 100
+        return {"currency_id": self.env.company.currency_id.id, "columns": columns}

@@ -69,7 +69,7 @@ class CrmStage(models.Model):
         "current company. Refreshed every night.",
     )
     historical_sample_size = fields.Integer(
-        string="Closed Opportunities",
+        string="Closed in the Last 12 Months",
         compute="_compute_historical_win_rate",
         help="Opportunities that passed this stage and were won or lost in the last "
         "12 months: the sample of the historical win rate.",

@@ -1,3 +1,4 @@
 from . import funnel_effort_report
+from . import funnel_forecast_report
 from . import funnel_accuracy_report
 from . import funnel_accuracy_trend

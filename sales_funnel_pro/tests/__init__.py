@@ -12,5 +12,7 @@ from . import test_activity_reports
 from . import test_forecast_category
 from . import test_target
 from . import test_win_rate
+from . import test_forecast_report
+from . import test_ui_forecast
 from . import test_forecast_snapshot
 from . import test_forecast_accuracy

@@ -738,3 +738,44 @@ class TestDemoData(TransactionCase):
             .search([("snapshot_id", "in", self._demo_ids("funnel.forecast.snapshot"))])
         )
         self.assertEqual(mine.user_id, optimist)
+
+    def test_targets(self):
+        """A monthly target for each rep and a quarterly one for each team, from
+        a year ago to a year ahead; each rep reads their own and their team's;
+        the historical win rates are measured at install."""
+        Target = self.env["funnel.target"]
+        targets = Target.browse(
+            self.env["ir.model.data"]
+            .search([("module", "=", MODULE), ("model", "=", "funnel.target")])
+            .mapped("res_id")
+        )
+        reps = self.leads.user_id
+        self.assertEqual(len(reps), 4)
+        self.assertEqual(len(targets), 4 * 24 + 2 * 9)
+        today = fields.Date.context_today(Target)
+        for rep in reps:
+            mine = targets.filtered(lambda t, rep=rep: t.user_id == rep)
+            self.assertEqual(set(mine.mapped("period")), {"month"})
+            self.assertEqual(len(mine), 24)
+            self.assertEqual(len(mine.filtered(lambda t: t.date_to < today)), 11)
+            self.assertEqual(len(set(mine.mapped("amount"))), 1)
+            visible = Target.with_user(rep).search([("id", "in", targets.ids)])
+            self.assertEqual(
+                visible,
+                mine
+                | targets.filtered(
+                    lambda t, rep=rep: t.team_id and rep in t.team_id.member_ids
+                ),
+            )
+        for team in reps.sale_team_id:
+            theirs = targets.filtered(lambda t, team=team: t.team_id == team)
+            self.assertEqual(set(theirs.mapped("period")), {"quarter"})
+            self.assertEqual(len(theirs), 9)
+            self.assertEqual(len(theirs.filtered(lambda t: t.date_to < today)), 4)
+        # the best rep has the highest target
+        amounts = {t.user_id: t.amount for t in targets if t.user_id}
+        self.assertEqual(max(amounts, key=amounts.get), self.best_rep)
+        rates = self.env["funnel.stage.win.rate"].search(
+            [("stage_id", "in", [s.id for s in self.stages.values()])]
+        )
+        self.assertTrue(rates.filtered(lambda r: not r.team_id and r.sample_size))

@@ -1,0 +1,119 @@
+import { useState, useSubEnv } from "@odoo/owl";
+import { crmKanbanView } from "@crm/views/crm_kanban/crm_kanban_view";
+import { CrmKanbanRenderer } from "@crm/views/crm_kanban/crm_kanban_renderer";
+import { formatCurrency } from "@web/core/currency";
+import { _t } from "@web/core/l10n/translation";
+import { registry } from "@web/core/registry";
+
+// crm.lead's expected closing date as the forecast counts it: empty when missing or past
+const FORECAST_FIELD = "forecast_date";
+
+/**
+ * Key of a column in the sums the server returns, the one of the progress bar
+ * (see read_progress_bar): the label of a period, "True"/"False", or the value.
+ */
+function columnKey(group) {
+    const { type } = group.groupByField;
+    if (type === "date" || type === "datetime") {
+        return group.displayName || "False";
+    }
+    if (group.value === true || group.value === false) {
+        return group.value ? "True" : "False";
+    }
+    return String(group.value);
+}
+
+/**
+ * Column header of the forecast board: "Needs a date" for the opportunities that
+ * count in no month, and the sums of the column per forecast category.
+ */
+export class FunnelForecastKanbanHeader extends CrmKanbanRenderer.components.KanbanHeader {
+    static template = "sales_funnel_pro.FunnelForecastKanbanHeader";
+
+    setup() {
+        super.setup();
+        this.forecastSums = useState(this.env.funnelForecastSums);
+    }
+
+    _getEmptyGroupLabel(fieldName) {
+        if (fieldName === FORECAST_FIELD) {
+            return _t("Needs a date");
+        }
+        return super._getEmptyGroupLabel(fieldName);
+    }
+
+    get columnSums() {
+        return this.forecastSums.columns[columnKey(this.group)];
+    }
+
+    /** Short, as the column's total: 12k */
+    formatAmount(amount) {
+        return formatCurrency(amount, this.forecastSums.currencyId, {
+            humanReadable: true,
+            digits: [69, 0],
+        });
+    }
+
+    formatAmountInFull(amount) {
+        return formatCurrency(amount, this.forecastSums.currencyId);
+    }
+}
+
+export class FunnelForecastKanbanRenderer extends CrmKanbanRenderer {
+    static components = {
+        ...CrmKanbanRenderer.components,
+        KanbanHeader: FunnelForecastKanbanHeader,
+    };
+
+    /** A card dragged to another month gets the last day of that month as date. */
+    isMovableField(field) {
+        return super.isMovableField(field) || field.name === FORECAST_FIELD;
+    }
+}
+
+/**
+ * Loads the column sums with the columns, and again when a card is saved (its
+ * category, revenue or month changed), like the progress bars.
+ */
+export class FunnelForecastKanbanController extends crmKanbanView.Controller {
+    setup() {
+        super.setup();
+        this.forecastSums = useState({ currencyId: false, columns: {} });
+        useSubEnv({ funnelForecastSums: this.forecastSums });
+        let sumsLoaded;
+        const { onWillLoadRoot, onRootLoaded } = this.model.hooks;
+        this.model.hooks.onWillLoadRoot = (config) => {
+            onWillLoadRoot(config);
+            sumsLoaded = this.loadForecastSums(config);
+        };
+        this.model.hooks.onRootLoaded = async () => {
+            await onRootLoaded();
+            return sumsLoaded;
+        };
+    }
+
+    async onRecordSaved(record) {
+        super.onRecordSaved(record);
+        await this.loadForecastSums(this.model.config);
+    }
+
+    async loadForecastSums({ context, domain, groupBy, resModel }) {
+        if (!groupBy.length) {
+            return;
+        }
+        const sums = await this.model.orm.call(resModel, "funnel_forecast_column_sums", [], {
+            domain,
+            group_by: groupBy[0],
+            context,
+        });
+        Object.assign(this.forecastSums, sums);
+    }
+}
+
+export const funnelForecastKanbanView = {
+    ...crmKanbanView,
+    Controller: FunnelForecastKanbanController,
+    Renderer: FunnelForecastKanbanRenderer,
+};
+
+registry.category("views").add("funnel_forecast_kanban", funnelForecastKanbanView);

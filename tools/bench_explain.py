@@ -1,0 +1,208 @@
+"""Plans of the SQL behind the activity measures of ``tools/bench.py``.
+
+Run it on the databases that ``python3 tools/bench.py --keep-db`` kept (same
+``--db``)::
+
+    python3 tools/bench_explain.py --db funnel_bench [--what pivot|backfill]
+        [--try "CREATE INDEX ... ON funnel_activity_log ..."]
+
+- ``pivot``: opens the activity pivots of the benchmark once on each side (as
+  opened; salesperson x activity type, count, as the manager and as a
+  salesperson), and prints every grouped query that the ORM sends with its plan
+  from ``EXPLAIN (ANALYZE, BUFFERS)``;
+- ``backfill``: runs ``funnel.activity.log._backfill_from_messages`` on an
+  emptied log, its INSERT under ``EXPLAIN (ANALYZE, BUFFERS)``, and prints the
+  plan and where the time goes: the SELECT, the insert itself (table and index
+  entries) and each foreign-key trigger;
+- ``--try``: SQL run first on the addon's database, in the same transaction, to
+  see what a change (an index, a setting) would do.
+
+Everything runs in transactions that are rolled back: the databases are left as
+they were.
+"""
+
+import argparse
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import bench  # noqa: E402  (this folder)
+
+from odoo.modules.registry import Registry  # noqa: E402
+from odoo.tools import SQL  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description="EXPLAIN ANALYZE the activity pivots and the activity log "
+        "backfill on the databases kept by tools/bench.py --keep-db.",
+    )
+    parser.add_argument(
+        "--db", default="funnel_bench", help="the addon's database (funnel_bench)"
+    )
+    parser.add_argument(
+        "--what",
+        choices=["pivot", "backfill", "all"],
+        default="all",
+        help="what to explain (all)",
+    )
+    parser.add_argument(
+        "--try",
+        dest="statements",
+        action="append",
+        default=[],
+        help="SQL run first on the addon's database (repeatable)",
+    )
+    parser.add_argument("--addons-path", help="Odoo addons path (as bench.py)")
+    args = parser.parse_args()
+    if not args.db.startswith("funnel_bench"):
+        parser.error("the database name must start with funnel_bench")
+    if not args.addons_path:
+        args.addons_path = ",".join(
+            [os.path.join(os.path.dirname(bench.odoo.__file__), "addons"), bench.ROOT]
+        )
+    return args
+
+
+class Explaining:
+    """Within it, the queries of ``cr`` that ``match`` are run under
+    ``EXPLAIN (ANALYZE, BUFFERS)`` and their plans kept; reads are then run
+    again for the ORM, writes are not (EXPLAIN ANALYZE has done them)."""
+
+    def __init__(self, cr, match):
+        self.cr, self.match, self.plans = cr, match, []
+
+    def __enter__(self):
+        execute = self.cr.execute
+
+        def explaining(query, params=None, log_exceptions=True):
+            if isinstance(query, SQL):
+                query, params = query.code, query.params
+            if not self.match(query):
+                return execute(query, params, log_exceptions)
+            execute(f"EXPLAIN (ANALYZE, BUFFERS) {query}", params)
+            plan = [row[0] for row in self.cr.fetchall()]
+            text = self.cr.mogrify(query, params or None).decode()
+            self.plans.append((text, plan))
+            if query.lstrip().upper().startswith(("SELECT", "WITH")):
+                return execute(query, params, log_exceptions)
+            return None
+
+        self.cr.execute = explaining
+        return self
+
+    def __exit__(self, *exc):
+        del self.cr.execute
+
+
+def execution_ms(plan):
+    match = re.search(r"Execution Time: ([\d.]+) ms", "\n".join(plan))
+    return float(match.group(1)) if match else 0.0
+
+
+def print_plan(title, text, plan):
+    print(f"\n-- {title}: {execution_ms(plan):,.1f} ms")
+    print(text.strip())
+    print("\n".join(plan))
+
+
+def bench_context(cr):
+    """The users and company of the seeded databases."""
+    cr.execute(
+        "SELECT login, id FROM res_users "
+        "WHERE login IN ('bench_manager', 'bench_rep_1')"
+    )
+    users = dict(cr.fetchall())
+    cr.execute("SELECT id FROM res_company ORDER BY id LIMIT 1")
+    return {
+        "manager": users["bench_manager"],
+        "rep": users["bench_rep_1"],
+        "company": cr.fetchone()[0],
+    }
+
+
+def try_statements(side, statements):
+    for statement in statements:
+        print(f"-- tried on {side.label}: {statement}")
+        side.cr.execute(statement)
+
+
+def explain_pivots(stock, addon, statements):
+    for key, user, requests, label in bench.activity_pivots(stock, addon):
+        for side in (stock, addon):
+            try_statements(side, statements if side is addon else [])
+            env = getattr(side, user)
+            with Explaining(side.cr, lambda query: "GROUP BY" in query) as explained:
+                bench.load_pivot(env, requests[side.label])
+            side.cr.rollback()
+            total = sum(execution_ms(plan) for __, plan in explained.plans)
+            print(
+                f"\n==== activity pivot {label} ({key}), {user}, {side.label}: "
+                f"{len(explained.plans)} grouped queries, {total:,.0f} ms executing"
+            )
+            for index, (text, plan) in enumerate(explained.plans, 1):
+                print_plan(f"query {index}", text, plan)
+
+
+def explain_backfill(addon, statements):
+    try_statements(addon, statements)
+    addon.cr.execute("TRUNCATE funnel_activity_log")
+    with Explaining(
+        addon.cr, lambda query: "INSERT INTO funnel_activity_log" in query
+    ) as explained:
+        addon.root["funnel.activity.log"]._backfill_from_messages()
+    addon.cr.rollback()
+    for text, plan in explained.plans:
+        print("\n==== activity log backfill (_backfill_from_messages), emptied log")
+        print_plan("INSERT", text, plan)
+        triggers = [
+            (name, float(ms), int(calls))
+            for name, ms, calls in re.findall(
+                r"Trigger for constraint (\S+): time=([\d.]+) calls=(\d+)",
+                "\n".join(plan),
+            )
+        ]
+        # the Insert node, then its input: the SELECT
+        nodes = [line for line in plan if "actual time=" in line][:2]
+        insert, select = (
+            re.search(r"actual time=[\d.]+\.\.([\d.]+)", node) for node in nodes
+        )
+        total = execution_ms(plan)
+        trigger_ms = sum(ms for __, ms, __ in triggers)
+        print("\nwhere the time goes (EXPLAIN ANALYZE timing adds to each part):")
+        if insert and select:
+            insert_ms, select_ms = float(insert.group(1)), float(select.group(1))
+            print(f"  SELECT (joins, LATERAL, subqueries)  {select_ms:12,.0f} ms")
+            print(
+                f"  insert: table and index entries      "
+                f"{insert_ms - select_ms:12,.0f} ms"
+            )
+        label = f"foreign-key triggers, {len(triggers)} per row"
+        print(f"  {label:37}{trigger_ms:12,.0f} ms")
+        for name, ms, calls in triggers:
+            print(f"    {name:55} {ms:10,.0f} ms  {calls:,} calls")
+        print(f"  total                                {total:12,.0f} ms")
+
+
+def main():
+    args = parse_args()
+    bench.configure_odoo(args)
+    stock_registry = Registry(f"{args.db}_stock")
+    with stock_registry.cursor() as cr:
+        context = bench_context(cr)
+    stock = bench.Side(bench.STOCK, stock_registry, context)
+    addon = bench.Side(bench.ADDON, Registry(args.db), context)
+    try:
+        if args.what in ("pivot", "all"):
+            explain_pivots(stock, addon, args.statements)
+        if args.what in ("backfill", "all"):
+            explain_backfill(addon, args.statements)
+    finally:
+        stock.close()
+        addon.close()
+
+
+if __name__ == "__main__":
+    main()
