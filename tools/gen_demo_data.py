@@ -2297,9 +2297,10 @@ def activity_summary(leads):
 
 
 def forecast_summary(leads, snapshots):
-    """Per rep, over the snapshots and the 30-day periods that are over: the commit
-    and probability forecasts against what was won, and the slip rate (the
-    database counts calendar months; these figures are close)."""
+    """Per rep, over the snapshots and the 30-day periods that are over, up to two
+    periods ahead (the 3-month forecast): the commit and probability forecasts
+    against what was won, and the slip rate (the database counts calendar months;
+    these figures are close)."""
     lines = [
         f"forecast snapshots {len(snapshots)}, lines "
         f"{sum(len(s.lines) for s in snapshots)}"
@@ -2311,7 +2312,7 @@ def forecast_summary(leads, snapshots):
         slipped = count = 0
         for snapshot in snapshots:
             first = snapshot.day // period
-            last = -1 // period  # the periods that are over
+            last = min(first + 3, -1 // period)  # 3 periods ahead, and over
             won = [
                 lead for lead in leads if lead.rep is rep and lead.won and lead.active
             ]
