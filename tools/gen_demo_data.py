@@ -2076,14 +2076,19 @@ def write_snapshots(out, leads, snapshots):
         "The opportunities' own forecast categories: the reps' overrides of the "
         "stage's category."
     )
+    chosen = {}
     for lead in leads:
         if lead.active and not lead.won and lead.stage in lead.override:
-            out.record(
-                lead.xmlid,
-                "crm.lead",
-                [("forecast_category_override", "text", lead.override[lead.stage])],
-                context="{'tracking_disable': True}",
-            )
+            chosen.setdefault(lead.override[lead.stage], []).append(lead.xmlid)
+    for category, xmlids in sorted(chosen.items()):
+        refs = ", ".join(f"ref('{xmlid}')" for xmlid in xmlids)
+        out.raw(
+            '<function model="crm.lead" name="write" '
+            "context=\"{'tracking_disable': True}\">\n"
+            f'    <value eval="[{refs}]"/>\n'
+            f"    <value eval=\"{{'forecast_category_override': '{category}'}}\"/>\n"
+            "</function>"
+        )
     for snapshot in snapshots:
         out.blank()
         manual = snapshot.week % 13 == 0  # the quarterly reviews: taken by hand
