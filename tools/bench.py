@@ -81,8 +81,8 @@ Goals: stage move and kanban load within 1.3x of stock; backfill of 100,000
 opportunities under 60 s; activity pivot within 1.5x of stock (with
 ``--activities`` 1,000,000); forecast pivot within 1.5x of stock; snapshot of
 100,000 open opportunities under 10 s (scaled linearly from the open ones of the
-run); historical win rates over 1,000,000 history rows under 10 s. The script exits 0 once the table is printed, whether
-the goals are met or not. A second table splits each median into the CPU time of
+run); historical win rates over 1,000,000 history rows under 10 s. The script
+exits 0 once the table is printed, whether the goals are met or not. A second table splits each median into the CPU time of
 this process (the Python side of the server), the wall time of its SQL queries and
 their number. Timings are wall-clock: run it on a quiet machine, and read the
 load average printed with the tables.
