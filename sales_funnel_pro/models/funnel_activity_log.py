@@ -220,9 +220,16 @@ class FunnelActivityLog(models.Model):
         """
         self.env.flush_all()
         cr = self.env.cr
+        # the stage history may just have been filled (at install): without
+        # statistics the planner would scan it whole for each message
+        cr.execute("ANALYZE funnel_stage_history")
         cr.execute(
             SQL(
                 """
+WITH logged AS MATERIALIZED (
+    -- read once, before the insert: the rows it adds are not looked at again
+    SELECT DISTINCT lead_id FROM funnel_activity_log WHERE lead_id IS NOT NULL
+)
 INSERT INTO funnel_activity_log (
     lead_id, partner_id, user_id, team_id, stage_id, activity_type_id, date,
     duration, outcome, summary, note, company_id, source,
@@ -244,7 +251,7 @@ SELECT l.id, l.partner_id, COALESCE(u.id, l.user_id, m.create_uid), l.team_id,
   ) h ON TRUE
  WHERE m.model = 'crm.lead'
    AND m.mail_activity_type_id IS NOT NULL
-   AND NOT EXISTS (SELECT 1 FROM funnel_activity_log g WHERE g.lead_id = l.id)
+   AND l.id NOT IN (SELECT lead_id FROM logged)
                 """,
                 uid=self.env.uid,
             )
