@@ -2,8 +2,8 @@
     "name": "Sales Funnel Pro",
     "version": "18.0.1.2.0",
     "category": "Sales/CRM",
-    "summary": "Qualified stages with exit criteria, enforced gates and stage history "
-    "for the CRM pipeline",
+    "summary": "Qualified stages with enforced exit criteria, stage history, activity "
+    "log, and forecasts against targets with measured accuracy for the CRM pipeline",
     "author": "Sales Funnel Pro",
     "website": "https://github.com/sales-funnel-pro/sales_funnel_pro",
     "license": "LGPL-3",

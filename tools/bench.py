@@ -82,14 +82,14 @@ opportunities under 60 s; activity pivot within 1.5x of stock (with
 ``--activities`` 1,000,000); forecast pivot within 1.5x of stock; snapshot of
 100,000 open opportunities under 10 s (scaled linearly from the open ones of the
 run); historical win rates over 1,000,000 history rows under 10 s. The script
-exits 0 once the table is printed, whether the goals are met or not. A second table splits each median into the CPU time of
-this process (the Python side of the server), the wall time of its SQL queries and
-their number. Timings are wall-clock: run it on a quiet machine, and read the
-load average printed with the tables.
+exits 0 once the table is printed, whether the goals are met or not. A second
+table splits each median into the CPU time of this process (the Python side of
+the server), the wall time of its SQL queries and their number. Timings are
+wall-clock: run it on a quiet machine, and read the load average printed with the
+tables.
 """
 
 import argparse
-import ast
 import datetime
 import functools
 import json
@@ -912,7 +912,10 @@ def kanban_request(env, view_xmlid="crm.crm_case_kanban_view_leads"):
         widget = node.get("widget")
         if not widget and field_type == "many2many":
             widget = "many2many_tags"  # kanban shows many2many as tags
-        options = ast.literal_eval(node.get("options") or "{}")
+        # options are a JavaScript object literal: true and false may appear
+        options = safe_eval(
+            node.get("options") or "{}", {"true": True, "false": False, "null": None}
+        )
         related = None
         if widget == "many2many_tags":
             related = ["display_name"] + (
