@@ -114,6 +114,7 @@ from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.osv import expression
 from odoo.tools import SQL
+from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -1118,7 +1119,7 @@ def search_filter(env, action, name):
                     "uid": env.uid,
                     "context_today": lambda: today,
                     "relativedelta": relativedelta,
-                    "datetime": datetime,
+                    "datetime": safe_datetime,
                 },
             )
     sys.exit(f"error: filter {name} of {action.res_model} unknown")
@@ -1385,7 +1386,8 @@ def prepare_forecast(registry, context):
         context["targets"] = len(values)
         cr.execute(
             "SELECT count(*) FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id "
-            "WHERE l.type = 'opportunity' AND l.active AND NOT s.is_won"
+            "WHERE l.type = 'opportunity' AND l.active "
+            "AND NOT COALESCE(s.is_won, FALSE)"
         )
         context["open"] = cr.fetchone()[0]
         cr.commit()
