@@ -1485,8 +1485,11 @@ def inflate_history(cr, rows):
     """Bring the stage history to ``rows`` rows, in the transaction: copies of
     its closed stays (the same opportunities entering the same stages again,
     which changes no historical win rate); return the number of rows."""
-    cr.execute("SELECT count(*) FROM funnel_stage_history")
-    count = cr.fetchone()[0]
+    cr.execute(
+        "SELECT count(*), count(*) FILTER (WHERE event = 'enter' "
+        "AND date_out IS NOT NULL) FROM funnel_stage_history"
+    )
+    count, closed = cr.fetchone()
     if count < rows:
         cr.execute(
             "SELECT column_name FROM information_schema.columns "
@@ -1502,7 +1505,7 @@ def inflate_history(cr, rows):
                 "WHERE h.event = 'enter' AND h.date_out IS NOT NULL "
                 "LIMIT %(missing)s",
                 columns=columns,
-                copies=rows // max(1, count) + 1,
+                copies=(rows - count) // max(1, closed) + 1,
                 missing=rows - count,
             )
         )
@@ -1771,6 +1774,8 @@ def report(args, context, results, backfills, install, applied, loads):
         ("rates", "historical win rates"),
     ):
         measures = results[key]
+        if isinstance(measures, Measure):  # measured on the addon only
+            measures = [measures]
         stock, addon = measures if len(measures) == 2 else (None, measures[0])
         detail.append(
             (

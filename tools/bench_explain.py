@@ -1,15 +1,17 @@
-"""Plans of the SQL behind the activity measures of ``tools/bench.py``.
+"""Plans of the SQL behind the activity and forecast measures of ``tools/bench.py``.
 
 Run it on the databases that ``python3 tools/bench.py --keep-db`` kept (same
 ``--db``)::
 
-    python3 tools/bench_explain.py --db funnel_bench [--what pivot|backfill]
+    python3 tools/bench_explain.py --db funnel_bench [--what pivot|forecast|backfill]
         [--try "CREATE INDEX ... ON funnel_activity_log ..."]
 
 - ``pivot``: opens the activity pivots of the benchmark once on each side (as
   opened; salesperson x activity type, count, as the manager and as a
   salesperson), and prints every grouped query that the ORM sends with its plan
   from ``EXPLAIN (ANALYZE, BUFFERS)``;
+- ``forecast``: the same for the forecast pivots (stock's Forecast against
+  the addon's Funnel Forecast analysis, as the manager and as a salesperson);
 - ``backfill``: runs ``funnel.activity.log._backfill_from_messages`` on an
   emptied log, its INSERT under ``EXPLAIN (ANALYZE, BUFFERS)``, and prints the
   plan and where the time goes: the SELECT, the insert itself (table and index
@@ -36,15 +38,15 @@ from odoo.tools import SQL  # noqa: E402
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description="EXPLAIN ANALYZE the activity pivots and the activity log "
-        "backfill on the databases kept by tools/bench.py --keep-db.",
+        description="EXPLAIN ANALYZE the activity and forecast pivots and the "
+        "activity log backfill on the databases kept by tools/bench.py --keep-db.",
     )
     parser.add_argument(
         "--db", default="funnel_bench", help="the addon's database (funnel_bench)"
     )
     parser.add_argument(
         "--what",
-        choices=["pivot", "backfill", "all"],
+        choices=["pivot", "forecast", "backfill", "all"],
         default="all",
         help="what to explain (all)",
     )
@@ -129,8 +131,8 @@ def try_statements(side, statements):
         side.cr.execute(statement)
 
 
-def explain_pivots(stock, addon, statements):
-    for key, user, requests, label in bench.activity_pivots(stock, addon):
+def explain_pivots(stock, addon, statements, pivots=bench.activity_pivots):
+    for key, user, requests, label in pivots(stock, addon):
         for side in (stock, addon):
             try_statements(side, statements if side is addon else [])
             env = getattr(side, user)
@@ -139,7 +141,7 @@ def explain_pivots(stock, addon, statements):
             side.cr.rollback()
             total = sum(execution_ms(plan) for __, plan in explained.plans)
             print(
-                f"\n==== activity pivot {label} ({key}), {user}, {side.label}: "
+                f"\n==== pivot {label} ({key}), {user}, {side.label}: "
                 f"{len(explained.plans)} grouped queries, {total:,.0f} ms executing"
             )
             for index, (text, plan) in enumerate(explained.plans, 1):
@@ -197,6 +199,8 @@ def main():
     try:
         if args.what in ("pivot", "all"):
             explain_pivots(stock, addon, args.statements)
+        if args.what in ("forecast", "all"):
+            explain_pivots(stock, addon, args.statements, bench.forecast_pivots)
         if args.what in ("backfill", "all"):
             explain_backfill(addon, args.statements)
     finally:

@@ -382,24 +382,24 @@ class FunnelForecastReport(models.Model):
             CASE WHEN NOT w.is_won THEN l.probability END AS probability,
             CASE WHEN NOT w.is_won THEN w.stage_rate END AS stage_win_rate,
             CASE WHEN NOT w.is_won THEN w.historical_rate END AS historical_win_rate,
-            CASE WHEN NOT w.is_won THEN l.expected_revenue ELSE 0 END
+            CASE WHEN NOT w.is_won THEN l.expected_revenue ELSE 0::numeric END
                 AS expected_revenue,
             CASE WHEN NOT w.is_won
-                 THEN l.expected_revenue * w.probability / 100 ELSE 0 END
+                 THEN l.expected_revenue * w.probability / 100 ELSE 0::numeric END
                 AS weighted_probability,
             CASE WHEN NOT w.is_won
-                 THEN l.expected_revenue * w.stage_rate / 100 ELSE 0 END
+                 THEN l.expected_revenue * w.stage_rate / 100 ELSE 0::numeric END
                 AS weighted_stage,
             CASE WHEN NOT w.is_won
-                 THEN l.expected_revenue * w.historical_rate / 100 ELSE 0 END
+                 THEN l.expected_revenue * w.historical_rate / 100 ELSE 0::numeric END
                 AS weighted_historical,
             CASE WHEN NOT w.is_won AND w.stage_rate >= %(late)s
-                 THEN l.expected_revenue ELSE 0 END AS late_stage_revenue,
-            CASE WHEN w.is_won THEN l.expected_revenue ELSE 0 END AS won_revenue,
-            0 AS target_amount,
-            0 AS team_target_amount,
-            0 AS covered_target_amount,
-            0 AS target,
+                 THEN l.expected_revenue ELSE 0::numeric END AS late_stage_revenue,
+            CASE WHEN w.is_won THEN l.expected_revenue ELSE 0::numeric END AS won_revenue,
+            0::numeric AS target_amount,
+            0::numeric AS team_target_amount,
+            0::numeric AS covered_target_amount,
+            0::numeric AS target,
             NULL::numeric AS coverage,
             NULL::numeric AS weighted_coverage,
             NULL::numeric AS late_stage_coverage,
@@ -459,15 +459,15 @@ class FunnelForecastReport(models.Model):
             NULL::float AS probability,
             NULL::numeric AS stage_win_rate,
             NULL::numeric AS historical_win_rate,
-            0 AS expected_revenue,
-            0 AS weighted_probability,
-            0 AS weighted_stage,
-            0 AS weighted_historical,
-            0 AS late_stage_revenue,
-            0 AS won_revenue,
-            CASE WHEN ft.user_id IS NOT NULL THEN sh.amount ELSE 0 END
+            0::numeric AS expected_revenue,
+            0::numeric AS weighted_probability,
+            0::numeric AS weighted_stage,
+            0::numeric AS weighted_historical,
+            0::numeric AS late_stage_revenue,
+            0::numeric AS won_revenue,
+            CASE WHEN ft.user_id IS NOT NULL THEN sh.amount ELSE 0::numeric END
                 AS target_amount,
-            CASE WHEN ft.user_id IS NULL THEN sh.amount ELSE 0 END
+            CASE WHEN ft.user_id IS NULL THEN sh.amount ELSE 0::numeric END
                 AS team_target_amount,
             CASE WHEN ft.user_id IS NOT NULL AND EXISTS (
                     SELECT 1 FROM funnel_target tt
@@ -475,7 +475,7 @@ class FunnelForecastReport(models.Model):
                        AND tt.company_id = ft.company_id
                        AND tt.date_from <= ft.date_from + m.idx * INTERVAL '1 month'
                        AND tt.date_to >= ft.date_from + m.idx * INTERVAL '1 month'
-                 ) THEN sh.amount ELSE 0 END AS covered_target_amount,
+                 ) THEN sh.amount ELSE 0::numeric END AS covered_target_amount,
             sh.amount AS target,
             NULL::numeric AS coverage,
             NULL::numeric AS weighted_coverage,
