@@ -395,7 +395,8 @@ class FunnelForecastReport(models.Model):
                 AS weighted_historical,
             CASE WHEN NOT w.is_won AND w.stage_rate >= %(late)s
                  THEN l.expected_revenue ELSE 0::numeric END AS late_stage_revenue,
-            CASE WHEN w.is_won THEN l.expected_revenue ELSE 0::numeric END AS won_revenue,
+            CASE WHEN w.is_won THEN l.expected_revenue ELSE 0::numeric END
+                AS won_revenue,
             0::numeric AS target_amount,
             0::numeric AS team_target_amount,
             0::numeric AS covered_target_amount,
