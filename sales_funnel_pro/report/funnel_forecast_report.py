@@ -375,7 +375,8 @@ class FunnelForecastReport(models.Model):
             l.team_id,
             l.stage_id,
             l.company_id,
-            cur.id AS company_currency,
+            (SELECT c.currency_id FROM res_company c WHERE c.id = l.company_id)
+                AS company_currency,
             l.forecast_category,
             CASE WHEN w.is_won THEN l.date_closed::date ELSE l.date_deadline END
                 AS date_closing,
@@ -411,28 +412,28 @@ class FunnelForecastReport(models.Model):
 
     def _from_opportunities(self):
         # the historical win rate of the stage for the team, else for the company
-        # (interface of funnel.stage.win.rate), else the configured one
+        # (interface of funnel.stage.win.rate), else the configured one. It and
+        # the currency are subqueries of the columns, not joins: a query that
+        # does not ask for them (most pivots) does not compute them
         return SQL(
             """
             crm_lead l
             LEFT JOIN crm_stage s ON s.id = l.stage_id
-            LEFT JOIN funnel_stage_win_rate tr
-                   ON tr.stage_id = l.stage_id
-                  AND tr.company_id = l.company_id
-                  AND tr.team_id = l.team_id
-            LEFT JOIN funnel_stage_win_rate cr
-                   ON cr.stage_id = l.stage_id
-                  AND cr.company_id = l.company_id
-                  AND cr.team_id IS NULL
             CROSS JOIN LATERAL (
                 SELECT COALESCE(s.is_won, FALSE) AS is_won,
                        COALESCE(l.probability, 0)::numeric AS probability,
                        COALESCE(s.win_rate, 0)::numeric AS stage_rate,
-                       COALESCE(tr.win_rate, cr.win_rate, s.win_rate, 0)::numeric
-                           AS historical_rate
+                       COALESCE(
+                           (SELECT tr.win_rate FROM funnel_stage_win_rate tr
+                             WHERE tr.stage_id = l.stage_id
+                               AND tr.company_id = l.company_id
+                               AND tr.team_id = l.team_id),
+                           (SELECT cr.win_rate FROM funnel_stage_win_rate cr
+                             WHERE cr.stage_id = l.stage_id
+                               AND cr.company_id = l.company_id
+                               AND cr.team_id IS NULL),
+                           s.win_rate, 0)::numeric AS historical_rate
             ) w
-            LEFT JOIN res_company c ON c.id = l.company_id
-            LEFT JOIN res_currency cur ON cur.id = c.currency_id
             """
         )
 
