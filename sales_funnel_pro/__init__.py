@@ -8,5 +8,5 @@ def post_init_hook(env):
     already exist, from their chatter, and measure the historical win rates."""
     env["funnel.stage.history"]._backfill_from_tracking()
     env["funnel.activity.log"]._backfill_from_messages()
-    env["crm.lead"]._funnel_init_activity_fields()
+    env["crm.lead"]._funnel_init_stored_fields()
     env["funnel.stage.win.rate"]._refresh()

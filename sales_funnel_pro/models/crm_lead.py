@@ -204,9 +204,11 @@ class CrmLead(models.Model):
             "next_activity_state": ("varchar", "none"),
             "last_touch_date": ("timestamp", None),
             "quiet_since": ("timestamp", None),
+            # filled from the stages after install (post_init_hook) or upgrade
+            # (migration to 1.2)
+            "forecast_category": ("varchar", "pipeline"),
+            "forecast_category_override": ("varchar", None),
         }
-        if not column_exists(cr, self._table, "forecast_category"):
-            self._funnel_init_forecast_category()
         for column, (column_type, value) in defaults.items():
             if not column_exists(cr, self._table, column):
                 cr.execute(
@@ -227,35 +229,78 @@ class CrmLead(models.Model):
                 )
         return super()._auto_init()
 
-    def _funnel_init_forecast_category(self):
-        """Add the forecast category columns of the opportunities and fill them
-        from their stage in SQL, instead of computing them record by record
-        (installing or upgrading on a large pipeline)."""
-        cr = self.env.cr
-        stage_category = (
-            SQL("s.forecast_category")
-            if column_exists(cr, "crm_stage", "forecast_category")
-            else SQL("NULL")
-        )
-        cr.execute(
+    def _funnel_fill_forecast_category(self):
+        """Fill the forecast category of the existing opportunities from their
+        stage in SQL (upgrading to 1.2), instead of computing them record by
+        record."""
+        self.env.flush_all()
+        self.env.cr.execute(
             SQL(
                 """
-                ALTER TABLE crm_lead ADD COLUMN IF NOT EXISTS forecast_category varchar,
-                    ADD COLUMN IF NOT EXISTS forecast_category_override varchar;
                 UPDATE crm_lead l
-                   SET forecast_category = CASE WHEN s.is_won THEN 'closed'
-                       ELSE COALESCE(l.forecast_category_override,
-                                     %(stage_category)s, 'pipeline') END
-                  FROM crm_stage s
-                 WHERE s.id = l.stage_id;
-                UPDATE crm_lead
-                   SET forecast_category = COALESCE(forecast_category_override,
-                                                    'pipeline')
-                 WHERE stage_id IS NULL
+                   SET forecast_category = %s
+                  FROM crm_lead l2
+                  LEFT JOIN crm_stage s ON s.id = l2.stage_id
+                 WHERE l2.id = l.id
+                   AND l.forecast_category IS DISTINCT FROM %s
                 """,
-                stage_category=stage_category,
+                self._funnel_category_sql(),
+                self._funnel_category_sql(),
             )
         )
+        self.env.invalidate_all()
+
+    def _funnel_category_sql(self):
+        """The forecast category of opportunity ``l2`` in stage ``s``, in SQL (as
+        ``_compute_forecast_category``)."""
+        return SQL(
+            "CASE WHEN s.is_won THEN 'closed' ELSE COALESCE("
+            "l2.forecast_category_override, s.forecast_category, 'pipeline') END"
+        )
+
+    def _funnel_init_stored_fields(self):
+        """After install: the forecast category, the next step, the last touch
+        and the quiet date of the existing opportunities, in one UPDATE that
+        writes each row once (PostgreSQL writes a new version of the whole row
+        for every UPDATE: one per field would multiply the size of the table)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead l
+                   SET forecast_category = v.category,
+                       next_activity_state = v.next_state,
+                       last_touch_date = v.last_touch,
+                       quiet_since = GREATEST(v.last_touch, l.date_last_stage_update)
+                  FROM (
+                    SELECT l2.id,
+                           %s AS category,
+                           CASE WHEN a.deadline IS NULL THEN 'none'
+                                WHEN a.deadline < CURRENT_DATE THEN 'overdue'
+                                WHEN a.deadline = CURRENT_DATE THEN 'today'
+                                ELSE 'planned' END AS next_state,
+                           g.last AS last_touch
+                      FROM crm_lead l2
+                      LEFT JOIN crm_stage s ON s.id = l2.stage_id
+                      LEFT JOIN (SELECT res_id, min(date_deadline) AS deadline
+                                   FROM mail_activity
+                                  WHERE res_model = 'crm.lead' AND active
+                                  GROUP BY res_id) a ON a.res_id = l2.id
+                      LEFT JOIN (SELECT lead_id, max(date) AS last
+                                   FROM funnel_activity_log
+                                  GROUP BY lead_id) g ON g.lead_id = l2.id
+                  ) v
+                 WHERE v.id = l.id
+                   AND (l.forecast_category IS DISTINCT FROM v.category
+                        OR l.next_activity_state IS DISTINCT FROM v.next_state
+                        OR l.last_touch_date IS DISTINCT FROM v.last_touch
+                        OR l.quiet_since IS DISTINCT FROM
+                           GREATEST(v.last_touch, l.date_last_stage_update))
+                """,
+                self._funnel_category_sql(),
+            )
+        )
+        self.env.invalidate_all()
 
     @api.depends(
         "stage_id.is_won", "stage_id.forecast_category", "forecast_category_override"

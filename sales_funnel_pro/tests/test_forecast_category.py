@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import users
 
@@ -198,19 +201,71 @@ class TestForecastCategory(FunnelCommon):
         self.assertEqual(self._open_row(self.lead).forecast_category, "commit")
         self.assertEqual(self._open_row(self.lead_other).forecast_category, "best_case")
 
-    def test_install_fills_categories_in_sql(self):
+    def test_upgrade_fills_categories_in_sql(self):
         self.lead.forecast_category = "commit"
         won = self._create_lead("Won deal", stage=self.won)
         self.env.flush_all()
+        # the column is added with Pipeline for all
         self.env.cr.execute(
-            "UPDATE crm_lead SET forecast_category = NULL WHERE id IN %s",
+            "UPDATE crm_lead SET forecast_category = 'pipeline' WHERE id IN %s",
             [(self.lead.id, self.lead_other.id, won.id)],
         )
-        self.env["crm.lead"]._funnel_init_forecast_category()
-        self.env.invalidate_all()
+        self.env["crm.lead"]._funnel_fill_forecast_category()
         self.assertEqual(self.lead.forecast_category, "commit")
         self.assertEqual(self.lead_other.forecast_category, "best_case")
         self.assertEqual(won.forecast_category, "closed")
+
+    def test_install_fills_stored_fields_in_one_update(self):
+        """After install, one UPDATE fills the category, the next step, the last
+        touch and the quiet date, and writes each row once at most."""
+        self.lead.forecast_category = "commit"
+        won = self._create_lead("Won deal", stage=self.won)
+        self.lead.activity_schedule(
+            "mail.mail_activity_data_call",
+            date_deadline=fields.Date.today() - timedelta(days=2),
+            user_id=self.user_salesman.id,
+        )
+        call = self.lead_other.activity_schedule(
+            "mail.mail_activity_data_call", user_id=self.user_salesman.id
+        )
+        call.action_feedback("Reached the buyer")
+        expected = {
+            lead: (
+                lead.forecast_category,
+                lead.next_activity_state,
+                lead.last_touch_date,
+                lead.quiet_since,
+            )
+            for lead in (self.lead, self.lead_other, won)
+        }
+        self.assertEqual(expected[self.lead][:2], ("commit", "overdue"))
+        self.assertTrue(expected[self.lead_other][2])
+        self.env.flush_all()
+        # as the columns are added: Pipeline, none, empty
+        leads = (self.lead, self.lead_other, won)
+        self.env.cr.execute(
+            """UPDATE crm_lead SET forecast_category = 'pipeline',
+                   next_activity_state = 'none', last_touch_date = NULL,
+                   quiet_since = NULL
+             WHERE id IN %s""",
+            [tuple(lead.id for lead in leads)],
+        )
+        self.env["crm.lead"]._funnel_init_stored_fields()
+        # the three rows reset, once each; the others were right
+        self.assertEqual(self.env.cr.rowcount, 3)
+        for lead in leads:
+            self.assertEqual(
+                (
+                    lead.forecast_category,
+                    lead.next_activity_state,
+                    lead.last_touch_date,
+                    lead.quiet_since,
+                ),
+                expected[lead],
+            )
+        # nothing left to fill: no row written again
+        self.env["crm.lead"]._funnel_init_stored_fields()
+        self.assertEqual(self.env.cr.rowcount, 0)
 
     def test_change_is_tracked(self):
         # the set-up created the opportunities untracked: start a new request
