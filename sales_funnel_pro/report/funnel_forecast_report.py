@@ -328,10 +328,84 @@ class FunnelForecastReport(models.Model):
 
     def _read_group_select(self, aggregate_spec, query):
         # the target, coverages and gap of a group come from the group's sums
-        fname, __, __ = parse_read_group_spec(aggregate_spec)
+        fname, __, func = parse_read_group_spec(aggregate_spec)
         if fname in GROUP_FIGURES:
             return self._forecast_group_figure(fname, query)
+        if func == "sum" and fname in self._view_amounts():
+            # the amounts are NULL on the rows they are not about
+            return SQL(
+                "COALESCE(%s, 0)", super()._read_group_select(aggregate_spec, query)
+            )
         return super()._read_group_select(aggregate_spec, query)
+
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        # Groups by a many2one (salesperson, team, stage ...) are ordered as its
+        # model orders its records. For that the ORM joins the model to every row
+        # of the report and groups by its order columns too: PostgreSQL then
+        # sorts all the rows, and does not aggregate them in parallel. When the
+        # groups are ordered as grouped and not limited (the pivot and the
+        # graph), they are grouped by ids and sorted here instead.
+        groupby = list(groupby)
+        many2one = any(
+            spec in self._fields and self._fields[spec].type == "many2one"
+            for spec in groupby
+        )
+        if limit or offset or not many2one or order != ",".join(groupby):
+            return super()._read_group(
+                domain, groupby, aggregates, having, offset, limit, order
+            )
+        rows = super()._read_group(domain, groupby, aggregates, having)
+        return sorted(rows, key=self._forecast_group_sort_key(groupby, rows))
+
+    def _forecast_group_sort_key(self, groupby, rows):
+        """The key sorting ``rows`` as the ORM orders groups by ``groupby``:
+        many2one groups as their model orders its records (one search per
+        many2one), the others by value; empty groups last."""
+        ranks = {}
+        for index, spec in enumerate(groupby):
+            field = self._fields.get(spec)
+            if field and field.type == "many2one":
+                records = self.env[field.comodel_name].union(
+                    *(row[index] for row in rows)
+                )
+                ordered = (
+                    records.sudo()
+                    .with_context(active_test=False)
+                    .search([("id", "in", records.ids)])
+                )
+                ranks[index] = {
+                    record_id: rank for rank, record_id in enumerate(ordered.ids)
+                }
+        booleans = {
+            index
+            for index, spec in enumerate(groupby)
+            if spec in self._fields and self._fields[spec].type == "boolean"
+        }
+
+        def sort_key(row):
+            key = []
+            for index in range(len(groupby)):
+                value = row[index]
+                if index in ranks:
+                    rank = ranks[index].get(value.id, len(ranks[index]))
+                    key.append((0, rank) if value else (1, 0))
+                elif index in booleans or (value is not None and value is not False):
+                    key.append((0, value))
+                else:
+                    key.append((1, 0))
+            return key
+
+        return sort_key
 
     def _forecast_group_figure(self, fname, query):
         def total(name):
@@ -364,129 +438,174 @@ class FunnelForecastReport(models.Model):
     # View
     # ------------------------------------------------------------
 
-    def _select_opportunities(self):
-        return SQL(
-            """
-            l.id * 2 AS id,
-            CASE WHEN w.is_won THEN 'won' ELSE 'open' END AS row_type,
-            l.id AS lead_id,
-            l.partner_id,
-            l.user_id,
-            l.team_id,
-            l.stage_id,
-            l.company_id,
-            (SELECT c.currency_id FROM res_company c WHERE c.id = l.company_id)
-                AS company_currency,
-            l.forecast_category,
-            CASE WHEN w.is_won THEN l.date_closed::date ELSE l.date_deadline END
-                AS date_closing,
-            CASE WHEN NOT w.is_won THEN l.probability END AS probability,
-            CASE WHEN NOT w.is_won THEN w.stage_rate END AS stage_win_rate,
-            CASE WHEN NOT w.is_won THEN w.historical_rate END AS historical_win_rate,
-            CASE WHEN NOT w.is_won THEN l.expected_revenue ELSE 0::numeric END
-                AS expected_revenue,
-            CASE WHEN NOT w.is_won
-                 THEN l.expected_revenue * w.probability / 100 ELSE 0::numeric END
-                AS weighted_probability,
-            CASE WHEN NOT w.is_won
-                 THEN l.expected_revenue * w.stage_rate / 100 ELSE 0::numeric END
-                AS weighted_stage,
-            CASE WHEN NOT w.is_won
-                 THEN l.expected_revenue * w.historical_rate / 100 ELSE 0::numeric END
-                AS weighted_historical,
-            CASE WHEN NOT w.is_won AND w.stage_rate >= %(late)s
-                 THEN l.expected_revenue ELSE 0::numeric END AS late_stage_revenue,
-            CASE WHEN w.is_won THEN l.expected_revenue ELSE 0::numeric END
-                AS won_revenue,
-            0::numeric AS target_amount,
-            0::numeric AS team_target_amount,
-            0::numeric AS covered_target_amount,
-            0::numeric AS target,
-            NULL::numeric AS coverage,
-            NULL::numeric AS weighted_coverage,
-            NULL::numeric AS late_stage_coverage,
-            NULL::numeric AS gap
-            """,
-            late=LATE_STAGE_WIN_RATE,
+    def _view_columns(self):
+        """The columns of the view and their SQL type, in the order in which
+        every branch gives them."""
+        return [
+            ("id", "integer"),
+            ("row_type", "varchar"),
+            ("lead_id", "integer"),
+            ("partner_id", "integer"),
+            ("user_id", "integer"),
+            ("team_id", "integer"),
+            ("stage_id", "integer"),
+            ("company_id", "integer"),
+            ("company_currency", "integer"),
+            ("forecast_category", "varchar"),
+            ("date_closing", "date"),
+            ("probability", "float8"),
+            ("stage_win_rate", "float8"),
+            ("historical_win_rate", "float8"),
+            *((fname, "float8") for fname in self._view_amounts()),
+        ]
+
+    def _view_amounts(self):
+        """The amounts of the view: float8 columns, NULL on the rows they are
+        not about (a strict SUM skips them)."""
+        return [
+            "expected_revenue",
+            "weighted_probability",
+            "weighted_stage",
+            "weighted_historical",
+            "late_stage_revenue",
+            "won_revenue",
+            "target_amount",
+            "team_target_amount",
+            "covered_target_amount",
+            "target",
+            "coverage",
+            "weighted_coverage",
+            "late_stage_coverage",
+            "gap",
+        ]
+
+    def _view_select(self, values):
+        """The SELECT list of a branch: ``values`` maps column names to their
+        SQL expression; the other columns are NULL."""
+        return SQL(", ").join(
+            SQL(
+                "(%s)::%s AS %s",
+                values.get(name, SQL("NULL")),
+                SQL(column_type),
+                SQL.identifier(name),
+            )
+            for name, column_type in self._view_columns()
         )
 
-    def _from_opportunities(self):
+    def _lead_values(self):
+        """The columns common to open and won opportunities (alias ``l``)."""
+        return {
+            "id": SQL("l.id * 2"),
+            "lead_id": SQL("l.id"),
+            "partner_id": SQL("l.partner_id"),
+            "user_id": SQL("l.user_id"),
+            "team_id": SQL("l.team_id"),
+            "stage_id": SQL("l.stage_id"),
+            "company_id": SQL("l.company_id"),
+            "company_currency": SQL(
+                "SELECT c.currency_id FROM res_company c WHERE c.id = l.company_id"
+            ),
+            "forecast_category": SQL("l.forecast_category"),
+        }
+
+    def _select_open(self):
         # the historical win rate of the stage for the team, else for the company
-        # (interface of funnel.stage.win.rate), else the configured one. It and
-        # the currency are subqueries of the columns, not joins: a query that
-        # does not ask for them (most pivots) does not compute them
-        return SQL(
+        # (interface of funnel.stage.win.rate), else the configured one; it and
+        # the currency are subqueries of the columns: a query that does not ask
+        # for them (most pivots) does not compute them
+        historical = SQL(
             """
-            crm_lead l
-            LEFT JOIN crm_stage s ON s.id = l.stage_id
-            CROSS JOIN LATERAL (
-                SELECT COALESCE(s.is_won, FALSE) AS is_won,
-                       COALESCE(l.probability, 0)::numeric AS probability,
-                       COALESCE(s.win_rate, 0)::numeric AS stage_rate,
-                       COALESCE(
-                           (SELECT tr.win_rate FROM funnel_stage_win_rate tr
-                             WHERE tr.stage_id = l.stage_id
-                               AND tr.company_id = l.company_id
-                               AND tr.team_id = l.team_id),
-                           (SELECT cr.win_rate FROM funnel_stage_win_rate cr
-                             WHERE cr.stage_id = l.stage_id
-                               AND cr.company_id = l.company_id
-                               AND cr.team_id IS NULL),
-                           s.win_rate, 0)::numeric AS historical_rate
-            ) w
+            COALESCE(
+                (SELECT tr.win_rate FROM funnel_stage_win_rate tr
+                  WHERE tr.stage_id = l.stage_id AND tr.company_id = l.company_id
+                    AND tr.team_id = l.team_id),
+                (SELECT cr.win_rate FROM funnel_stage_win_rate cr
+                  WHERE cr.stage_id = l.stage_id AND cr.company_id = l.company_id
+                    AND cr.team_id IS NULL),
+                s.win_rate, 0)
             """
         )
+        revenue = SQL("COALESCE(l.expected_revenue, 0)::float8")
+        return self._view_select(
+            {
+                **self._lead_values(),
+                "row_type": SQL("'open'"),
+                "date_closing": SQL("l.date_deadline"),
+                "probability": SQL("COALESCE(l.probability, 0)"),
+                "stage_win_rate": SQL("COALESCE(s.win_rate, 0)"),
+                "historical_win_rate": historical,
+                "expected_revenue": revenue,
+                "weighted_probability": SQL(
+                    "%s * COALESCE(l.probability, 0) / 100", revenue
+                ),
+                "weighted_stage": SQL("%s * COALESCE(s.win_rate, 0) / 100", revenue),
+                "weighted_historical": SQL("%s * %s / 100", revenue, historical),
+                "late_stage_revenue": SQL(
+                    "CASE WHEN s.win_rate >= %s THEN %s END",
+                    LATE_STAGE_WIN_RATE,
+                    revenue,
+                ),
+            }
+        )
 
-    def _where_opportunities(self):
-        # open and won opportunities are active; lost ones are archived
-        return SQL("l.type = 'opportunity' AND l.active")
+    def _from_open(self):
+        return SQL("crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id")
+
+    def _where_open(self):
+        # open and won opportunities are active (lost ones are archived); won
+        # ones, and only they, are in the Closed category
+        return SQL(
+            "l.type = 'opportunity' AND l.active "
+            "AND l.forecast_category IS DISTINCT FROM 'closed'"
+        )
+
+    def _select_won(self):
+        return self._view_select(
+            {
+                **self._lead_values(),
+                "row_type": SQL("'won'"),
+                "date_closing": SQL("l.date_closed::date"),
+                "won_revenue": SQL("COALESCE(l.expected_revenue, 0)"),
+            }
+        )
+
+    def _where_won(self):
+        return SQL(
+            "l.type = 'opportunity' AND l.active AND l.forecast_category = 'closed'"
+        )
 
     def _select_targets(self):
         # each month gets an even share of the target, rounded to the currency,
         # the last month what is left of it; a salesperson's target of a month is
         # "covered" when the salesperson's team has a target for that month
-        return SQL(
-            """
-            (ft.id * 12 + m.idx) * 2 + 1 AS id,
-            'target' AS row_type,
-            NULL::integer AS lead_id,
-            NULL::integer AS partner_id,
-            ft.user_id,
-            COALESCE(ft.team_id, u.sale_team_id) AS team_id,
-            NULL::integer AS stage_id,
-            ft.company_id,
-            cur.id AS company_currency,
-            NULL::varchar AS forecast_category,
-            (ft.date_from + m.idx * INTERVAL '1 month')::date AS date_closing,
-            NULL::float AS probability,
-            NULL::numeric AS stage_win_rate,
-            NULL::numeric AS historical_win_rate,
-            0::numeric AS expected_revenue,
-            0::numeric AS weighted_probability,
-            0::numeric AS weighted_stage,
-            0::numeric AS weighted_historical,
-            0::numeric AS late_stage_revenue,
-            0::numeric AS won_revenue,
-            CASE WHEN ft.user_id IS NOT NULL THEN sh.amount ELSE 0::numeric END
-                AS target_amount,
-            CASE WHEN ft.user_id IS NULL THEN sh.amount ELSE 0::numeric END
-                AS team_target_amount,
-            CASE WHEN ft.user_id IS NOT NULL AND EXISTS (
-                    SELECT 1 FROM funnel_target tt
-                     WHERE tt.team_id = u.sale_team_id
-                       AND tt.company_id = ft.company_id
-                       AND tt.date_from <= ft.date_from + m.idx * INTERVAL '1 month'
-                       AND tt.date_to >= ft.date_from + m.idx * INTERVAL '1 month'
-                 ) THEN sh.amount ELSE 0::numeric END AS covered_target_amount,
-            sh.amount AS target,
-            NULL::numeric AS coverage,
-            NULL::numeric AS weighted_coverage,
-            NULL::numeric AS late_stage_coverage,
-            sh.amount AS gap
-            """
+        return self._view_select(
+            {
+                "id": SQL("(ft.id * 12 + m.idx) * 2 + 1"),
+                "row_type": SQL("'target'"),
+                "user_id": SQL("ft.user_id"),
+                "team_id": SQL("COALESCE(ft.team_id, u.sale_team_id)"),
+                "company_id": SQL("ft.company_id"),
+                "company_currency": SQL("cur.id"),
+                "date_closing": SQL("m.month"),
+                "target_amount": SQL(
+                    "CASE WHEN ft.user_id IS NOT NULL THEN sh.amount END"
+                ),
+                "team_target_amount": SQL(
+                    "CASE WHEN ft.user_id IS NULL THEN sh.amount END"
+                ),
+                "covered_target_amount": SQL(
+                    "CASE WHEN tt.id IS NOT NULL THEN sh.amount END"
+                ),
+                "target": SQL("sh.amount"),
+                "gap": SQL("sh.amount"),
+            }
         )
 
     def _from_targets(self):
+        # the months of a target (one, three or twelve) from a constant series,
+        # and the team target covering a salesperson's month as a join (at most
+        # one: the targets of a team do not overlap); no subquery per row, so
+        # that the whole view can be scanned in parallel
         return SQL(
             """
             funnel_target ft
@@ -500,7 +619,11 @@ class FunnelForecastReport(models.Model):
                     - EXTRACT(MONTH FROM ft.date_from) + 1
                 )::integer AS months
             ) n
-            CROSS JOIN LATERAL generate_series(0, n.months - 1) AS m(idx)
+            JOIN generate_series(0, 11) AS i(idx) ON i.idx < n.months
+            CROSS JOIN LATERAL (
+                SELECT i.idx,
+                       (ft.date_from + i.idx * INTERVAL '1 month')::date AS month
+            ) m
             CROSS JOIN LATERAL (
                 SELECT ROUND(ft.amount / n.months, COALESCE(cur.decimal_places, 2))
                     AS share
@@ -510,27 +633,37 @@ class FunnelForecastReport(models.Model):
                             ELSE ft.amount - (n.months - 1) * r.share
                        END AS amount
             ) sh
+            LEFT JOIN funnel_target tt
+                   ON ft.user_id IS NOT NULL
+                  AND tt.team_id = u.sale_team_id
+                  AND tt.company_id = ft.company_id
+                  AND tt.date_from <= m.month
+                  AND tt.date_to >= m.month
             """
         )
 
     def init(self):
+        # one branch per kind of row, each with plain columns: the conditions
+        # on the period and the category go down to the scan of each branch,
+        # and PostgreSQL estimates them from the statistics of crm_lead
         drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
                 """
                 CREATE OR REPLACE VIEW %s AS (
-                    SELECT %s
-                      FROM %s
-                     WHERE %s
+                    SELECT %s FROM %s WHERE %s
                     UNION ALL
-                    SELECT %s
-                      FROM %s
+                    SELECT %s FROM crm_lead l WHERE %s
+                    UNION ALL
+                    SELECT %s FROM %s
                 )
                 """,
                 SQL.identifier(self._table),
-                self._select_opportunities(),
-                self._from_opportunities(),
-                self._where_opportunities(),
+                self._select_open(),
+                self._from_open(),
+                self._where_open(),
+                self._select_won(),
+                self._where_won(),
                 self._select_targets(),
                 self._from_targets(),
             )
