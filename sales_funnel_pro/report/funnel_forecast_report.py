@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
-from odoo.tools.sql import drop_view_if_exists
+from odoo.tools.sql import drop_view_if_exists, index_exists
 
 from ..models.crm_stage import LEAD_FORECAST_CATEGORIES
 
@@ -29,6 +29,12 @@ COVERAGES = {
     "late_stage_coverage": "late_stage_revenue",
 }
 DATE_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
+# owner_key of the rows without salesperson
+NO_OWNER = -1
+# the salesperson's record rule (security/funnel_report_security.xml), and what
+# it was up to version 1.2
+PERSONAL_RULE = "[('owner_key', 'in', [user.id, -1])]"
+PERSONAL_RULE_1_2 = "['|', ('user_id', '=', user.id), ('user_id', '=', False)]"
 
 
 class FunnelForecastReport(models.Model):
@@ -90,6 +96,14 @@ class FunnelForecastReport(models.Model):
     lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    owner_key = fields.Integer(
+        readonly=True,
+        aggregator=None,
+        groups="base.group_no_one",
+        help="Technical: the salesperson, or -1 on the rows without one. The "
+        "salesperson's record rule reads it, as one condition that the index of "
+        "the opportunities answers (a salesperson or none would be two).",
+    )
     team_id = fields.Many2one(
         "crm.team",
         string="Sales Team",
@@ -447,6 +461,7 @@ class FunnelForecastReport(models.Model):
             ("lead_id", "integer"),
             ("partner_id", "integer"),
             ("user_id", "integer"),
+            ("owner_key", "integer"),
             ("team_id", "integer"),
             ("stage_id", "integer"),
             ("company_id", "integer"),
@@ -499,6 +514,7 @@ class FunnelForecastReport(models.Model):
             "lead_id": SQL("l.id"),
             "partner_id": SQL("l.partner_id"),
             "user_id": SQL("l.user_id"),
+            "owner_key": SQL("COALESCE(l.user_id, %s)", NO_OWNER),
             "team_id": SQL("l.team_id"),
             "stage_id": SQL("l.stage_id"),
             "company_id": SQL("l.company_id"),
@@ -551,13 +567,69 @@ class FunnelForecastReport(models.Model):
     def _from_open(self):
         return SQL("crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id")
 
-    def _where_open(self):
-        # open and won opportunities are active (lost ones are archived); won
-        # ones, and only they, are in the Closed category
+    def _lead_condition(self, kind, alias="l"):
+        """The opportunities of the ``kind`` ("open" or "won") rows, in SQL on
+        crm_lead as ``alias``; bare columns without alias (index predicates).
+
+        Open and won opportunities are active (lost ones are archived); won
+        ones, and only they, are in the Closed category."""
+
+        def column(name):
+            return SQL.identifier(alias, name) if alias else SQL.identifier(name)
+
         return SQL(
-            "l.type = 'opportunity' AND l.active "
-            "AND l.forecast_category IS DISTINCT FROM 'closed'"
+            "%s = 'opportunity' AND %s AND %s %s 'closed'",
+            column("type"),
+            column("active"),
+            column("forecast_category"),
+            SQL("IS DISTINCT FROM" if kind == "open" else "="),
         )
+
+    def _lead_indexes(self):
+        """The indexes of crm_lead that the branches of opportunities are read
+        from, without reading the table (index-only scans): one per branch,
+        restricted to its opportunities, keyed by owner (the salesperson's
+        record rule) and date (the period filters), and including every other
+        column that the branch reads. ``{name: (kind, keys, included)}``; a
+        changed definition needs a new name (see ``_create_lead_indexes``)."""
+        owner = SQL("(COALESCE(user_id, %s))", NO_OWNER)
+        common = [
+            "id",
+            "partner_id",
+            "user_id",
+            "team_id",
+            "stage_id",
+            "company_id",
+            "forecast_category",
+            "expected_revenue",
+        ]
+        return {
+            "crm_lead_funnel_forecast_open_index": (
+                "open",
+                [owner, SQL("date_deadline")],
+                [*common, "probability"],
+            ),
+            "crm_lead_funnel_forecast_won_index": (
+                "won",
+                [owner, SQL("(date_closed::date)")],
+                [*common, "date_closed"],
+            ),
+        }
+
+    def _create_lead_indexes(self):
+        cr = self.env.cr
+        for name, (kind, keys, included) in self._lead_indexes().items():
+            if index_exists(cr, name):
+                continue
+            cr.execute(
+                SQL(
+                    "CREATE INDEX %s ON crm_lead (%s) INCLUDE (%s) WHERE %s",
+                    SQL.identifier(name),
+                    SQL(", ").join(keys),
+                    SQL(", ").join(SQL.identifier(column) for column in included),
+                    self._lead_condition(kind, alias=None),
+                )
+            )
 
     def _select_won(self):
         return self._view_select(
@@ -569,11 +641,6 @@ class FunnelForecastReport(models.Model):
             }
         )
 
-    def _where_won(self):
-        return SQL(
-            "l.type = 'opportunity' AND l.active AND l.forecast_category = 'closed'"
-        )
-
     def _select_targets(self):
         # each month gets an even share of the target, rounded to the currency,
         # the last month what is left of it; a salesperson's target of a month is
@@ -583,6 +650,7 @@ class FunnelForecastReport(models.Model):
                 "id": SQL("(ft.id * 12 + m.idx) * 2 + 1"),
                 "row_type": SQL("'target'"),
                 "user_id": SQL("ft.user_id"),
+                "owner_key": SQL("COALESCE(ft.user_id, %s)", NO_OWNER),
                 "team_id": SQL("COALESCE(ft.team_id, u.sale_team_id)"),
                 "company_id": SQL("ft.company_id"),
                 "company_currency": SQL("cur.id"),
@@ -646,6 +714,7 @@ class FunnelForecastReport(models.Model):
         # one branch per kind of row, each with plain columns: the conditions
         # on the period and the category go down to the scan of each branch,
         # and PostgreSQL estimates them from the statistics of crm_lead
+        self._create_lead_indexes()
         drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
@@ -661,13 +730,24 @@ class FunnelForecastReport(models.Model):
                 SQL.identifier(self._table),
                 self._select_open(),
                 self._from_open(),
-                self._where_open(),
+                self._lead_condition("open"),
                 self._select_won(),
-                self._where_won(),
+                self._lead_condition("won"),
                 self._select_targets(),
                 self._from_targets(),
             )
         )
+
+    def _upgrade_personal_rule(self):
+        """Upgrading to 1.3: the salesperson's rule reads ``owner_key`` (the same
+        rows), which the indexes of crm_lead answer. Rules are not updated by an
+        upgrade (noupdate): the rule is rewritten, unless it was changed."""
+        rule = self.env.ref(
+            "sales_funnel_pro.funnel_forecast_report_rule_personal",
+            raise_if_not_found=False,
+        )
+        if rule and rule.domain_force == PERSONAL_RULE_1_2:
+            rule.domain_force = PERSONAL_RULE
 
     # ------------------------------------------------------------
     # Actions

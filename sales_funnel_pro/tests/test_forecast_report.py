@@ -1,12 +1,17 @@
+import re
 from datetime import date, datetime
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
+from odoo.sql_db import Cursor
 from odoo.tests import freeze_time, tagged, users
+from odoo.tools import SQL
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from ..report.funnel_forecast_report import PERSONAL_RULE, PERSONAL_RULE_1_2
 from .common import FunnelCommon
 from .test_activity_reports import ActivityReportCommon
 
@@ -658,6 +663,24 @@ class TestForecastReportAccess(ForecastCommon):
             }
         )
         cls.leads |= cls.lead_company_2
+        # without salesperson: every salesperson sees them, as in the pipeline
+        cls.lead_unassigned = cls._create_lead(
+            "Nobody's deal",
+            stage=cls.s2,
+            expected_revenue=1500,
+            date_deadline=date(2024, 6, 3),
+        )
+        cls.lead_unassigned_won = cls._create_lead(
+            "Nobody's win",
+            stage=cls.s4,
+            expected_revenue=2500,
+            date_deadline=date(2024, 6, 4),
+        )
+        cls.lead_unassigned_won.action_set_won()
+        (cls.lead_unassigned | cls.lead_unassigned_won).write(
+            {"user_id": False, "company_id": cls.company.id}
+        )
+        cls.leads |= cls.lead_unassigned | cls.lead_unassigned_won
 
     def _visible(self):
         rows = self._report().search(self._ours())
@@ -674,7 +697,9 @@ class TestForecastReportAccess(ForecastCommon):
             | self.lead_undated
             | self.lead_past
             | self.lead_won
-            | self.lead_omitted,
+            | self.lead_omitted
+            | self.lead_unassigned
+            | self.lead_unassigned_won,
         )
         self.assertEqual(target_users, self.user_salesman)
         self.assertEqual(target_teams, self.team)
@@ -685,7 +710,13 @@ class TestForecastReportAccess(ForecastCommon):
     @users("funnel_salesman_2")
     def test_other_salesman(self):
         leads, (target_users, __) = self._visible()
-        self.assertEqual(leads, self.lead_best | self.lead_won2)
+        self.assertEqual(
+            leads,
+            self.lead_best
+            | self.lead_won2
+            | self.lead_unassigned
+            | self.lead_unassigned_won,
+        )
         self.assertEqual(target_users, self.user_salesman_2)
         self.assertEqual(
             self._figures(
@@ -738,6 +769,18 @@ class TestForecastReportAccess(ForecastCommon):
         rows = self._report().with_user(user).search(self._ours())
         self.assertEqual(rows.lead_id, self.lead_company_2)
         self.assertEqual(rows.company_id, self.company_2)
+
+    def test_upgrade_rewrites_personal_rule(self):
+        rule = self.env.ref("sales_funnel_pro.funnel_forecast_report_rule_personal")
+        self.assertEqual(rule.domain_force, PERSONAL_RULE)
+        rule.domain_force = PERSONAL_RULE_1_2
+        self._report()._upgrade_personal_rule()
+        self.assertEqual(rule.domain_force, PERSONAL_RULE)
+        # a rule changed by the administrator stays as it is
+        changed = "[('user_id', '=', user.id)]"
+        rule.domain_force = changed
+        self._report()._upgrade_personal_rule()
+        self.assertEqual(rule.domain_force, changed)
 
     @users("funnel_salesman", "funnel_manager")
     def test_read_only(self):
@@ -805,6 +848,90 @@ class TestForecastReportQueries(ForecastCommon):
             totals = results[0][0]
             self.assertEqual(totals["expected_revenue"], 100 * count)
             self.assertEqual(totals["weighted_stage"], 75 * count)
+
+    def _explain_pivot(self, domain):
+        """The plans of the grouped queries of the pivot on ``domain``, as
+        PostgreSQL makes them when it may not read whole tables (else it reads
+        the small tables of the test whole)."""
+        queries = []
+        execute = Cursor.execute
+
+        def record(cursor, query, params=None, log_exceptions=True):
+            if isinstance(query, SQL):
+                query, params = query.code, query.params
+            if query.startswith("SELECT") and "funnel_forecast_report" in query:
+                queries.append((query, params))
+            return execute(cursor, query, params, log_exceptions)
+
+        with patch("odoo.sql_db.Cursor.execute", record):
+            self._open_pivot(domain)
+        plans = []
+        cr = self.env.cr
+        scans = ("enable_seqscan", "enable_bitmapscan")
+        for scan in scans:
+            cr.execute(SQL("SET LOCAL %s = off", SQL(scan)))
+        try:
+            for query, params in queries:
+                cr.execute(SQL("EXPLAIN %s", SQL(query, *params)))
+                plans.append("\n".join(row[0] for row in cr.fetchall()))
+        finally:
+            for scan in scans:
+                cr.execute(SQL("RESET %s", SQL(scan)))
+        return plans
+
+    @users("funnel_salesman")
+    def test_pivot_reads_indexes(self):
+        """A salesperson's pivot reads the opportunities from the indexes of
+        crm_lead alone, not from the table (index-only scans), their rule being
+        an index condition: the indexes include every column that the view
+        reads, and their conditions are those of its branches. (A manager's
+        pivot reads the same columns, over all salespeople: whether an index or
+        the table is cheaper to read whole is PostgreSQL's choice.)"""
+        # opportunities of several salespeople over a year, some won, so that
+        # PostgreSQL plans for a table that is not tiny
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_lead (name, type, active, user_id, team_id,
+                       company_id, stage_id, forecast_category, expected_revenue,
+                       probability, date_deadline, date_closed)
+                SELECT 'Bulk ' || n, 'opportunity', TRUE,
+                       (ARRAY[%(users)s])[mod(n, 3) + 1], %(team)s, %(company)s,
+                       CASE WHEN mod(n, 10) = 0 THEN %(won)s ELSE %(open)s END,
+                       CASE WHEN mod(n, 10) = 0 THEN 'closed' ELSE 'pipeline' END,
+                       1000, 20, DATE '2024-05-15' + mod(n, 365),
+                       CASE WHEN mod(n, 10) = 0
+                            THEN TIMESTAMP '2024-05-15' + mod(n, 365) * INTERVAL '1 day'
+                       END
+                  FROM generate_series(1, 3000) n
+                """,
+                users=SQL(", ").join(
+                    (self.user_salesman | self.user_salesman_2 | self.user_manager).ids
+                ),
+                team=self.team.id,
+                company=self.company.id,
+                won=self.s4.id,
+                open=self.s2.id,
+            )
+        )
+        self.env.cr.execute("ANALYZE crm_lead")
+        domain = [
+            ("date", ">=", date(2024, 5, 1)),
+            ("date", "<", date(2025, 5, 1)),
+            ("forecast_category", "!=", "omitted"),
+        ]
+        plans = self._explain_pivot(domain)
+        self.assertEqual(len(plans), len(self.PIVOT_GROUPBYS))
+        for plan in plans:
+            for index in ("open", "won"):
+                scan = re.search(
+                    rf"Index Only Scan using crm_lead_funnel_forecast_{index}_index"
+                    r".*\n\s+Index Cond: \((.*)",
+                    plan,
+                )
+                self.assertTrue(scan, plan)
+                self.assertRegex(scan[1], r"COALESCE\(user_id, .*= ANY")
 
 
 @tagged("post_install", "-at_install")
