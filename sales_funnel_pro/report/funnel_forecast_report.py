@@ -616,6 +616,10 @@ class FunnelForecastReport(models.Model):
             ),
         }
 
+    def _drop_lead_indexes(self):
+        for name in self._lead_indexes():
+            self.env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
+
     def _create_lead_indexes(self):
         cr = self.env.cr
         for name, (kind, keys, included) in self._lead_indexes().items():
