@@ -10,3 +10,9 @@ def post_init_hook(env):
     env["funnel.activity.log"]._backfill_from_messages()
     env["crm.lead"]._funnel_init_stored_fields()
     env["funnel.stage.win.rate"]._refresh()
+
+
+def uninstall_hook(env):
+    """Drop the function of the forecast's conditions: PostgreSQL drops the
+    view and the indexes that use it with the module's columns and models."""
+    env["funnel.forecast.report"]._drop_row_cost_function()
