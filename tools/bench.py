@@ -360,26 +360,26 @@ def create_crm_database(args):
         Registry.delete(template)
 
 
-def vacuum_analyze(db):
-    """VACUUM ANALYZE outside of any transaction, as autovacuum would eventually."""
+def maintain(db, *statements):
+    """Run ``statements`` (VACUUM ...) outside of any transaction."""
     odoo.sql_db.close_db(db)
     __, info = odoo.sql_db.connection_info_for(db)
     with closing(psycopg2.connect(**info)) as connection:
         connection.autocommit = True
         with connection.cursor() as cr:
-            cr.execute("VACUUM ANALYZE")
+            for statement in statements:
+                cr.execute(statement)
+
+
+def vacuum_analyze(db):
+    """VACUUM ANALYZE, as autovacuum would eventually."""
+    maintain(db, "VACUUM ANALYZE")
 
 
 def compact_leads(db):
     """Rewrite crm_lead and its indexes compactly (VACUUM FULL), then VACUUM
     ANALYZE it (VACUUM FULL leaves the visibility map empty)."""
-    odoo.sql_db.close_db(db)
-    __, info = odoo.sql_db.connection_info_for(db)
-    with closing(psycopg2.connect(**info)) as connection:
-        connection.autocommit = True
-        with connection.cursor() as cr:
-            cr.execute("VACUUM FULL crm_lead")
-            cr.execute("VACUUM ANALYZE crm_lead")
+    maintain(db, "VACUUM FULL crm_lead", "VACUUM ANALYZE crm_lead")
 
 
 # ----------------------------------------------------------------------------
