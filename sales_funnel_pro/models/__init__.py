@@ -2,7 +2,13 @@ from . import crm_stage
 from . import funnel_stage_criterion
 from . import funnel_lead_check
 from . import funnel_stage_history
+
+# crm.lead by concern, innermost first (see crm_lead.py)
 from . import crm_lead
+from . import crm_lead_history
+from . import crm_lead_activity
+from . import crm_lead_forecast
+from . import crm_lead_gate
 from . import funnel_activity_log
 from . import mail_activity_type
 from . import mail_activity

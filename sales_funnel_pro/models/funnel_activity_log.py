@@ -175,7 +175,7 @@ class FunnelActivityLog(models.Model):
         logs = super().create(vals_list)
         # a log belongs to an opportunity the user may read
         logs.lead_id.check_access("read")
-        logs.lead_id.sudo()._funnel_sync_checks()
+        self.env["funnel.lead.check"]._sync(logs.lead_id)
         return logs
 
     def write(self, vals):
@@ -185,13 +185,13 @@ class FunnelActivityLog(models.Model):
         if vals.get("lead_id"):
             self.lead_id.check_access("read")
         if {"lead_id", "activity_type_id", "stage_id"} & vals.keys():
-            (leads | self.lead_id).sudo()._funnel_sync_checks()
+            self.env["funnel.lead.check"]._sync(leads | self.lead_id)
         return result
 
     def unlink(self):
         leads = self.lead_id
         result = super().unlink()
-        leads.exists().sudo()._funnel_sync_checks()
+        self.env["funnel.lead.check"]._sync(leads.exists())
         return result
 
     @api.model

@@ -2,8 +2,9 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
-from odoo.tools.sql import drop_view_if_exists, index_exists
+from odoo.tools.sql import drop_view_if_exists
 
+from ..models.crm_lead_forecast import NO_OWNER
 from ..models.crm_stage import LEAD_FORECAST_CATEGORIES
 
 ROW_TYPES = [
@@ -29,14 +30,6 @@ COVERAGES = {
     "late_stage_coverage": "late_stage_revenue",
 }
 DATE_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
-# owner_key of the rows without salesperson
-NO_OWNER = -1
-# see FunnelForecastReport._lead_condition
-ROW_COST_FUNCTION = "funnel_forecast_row_cost"
-# the salesperson's record rule (security/funnel_report_security.xml), and what
-# it was up to version 1.2
-PERSONAL_RULE = "[('owner_key', 'in', [user.id, -1])]"
-PERSONAL_RULE_1_2 = "['|', ('user_id', '=', user.id), ('user_id', '=', False)]"
 
 
 class FunnelForecastReport(models.Model):
@@ -569,108 +562,6 @@ class FunnelForecastReport(models.Model):
     def _from_open(self):
         return SQL("crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id")
 
-    def _lead_condition(self, kind, alias="l"):
-        """The opportunities of the ``kind`` ("open" or "won") rows, in SQL on
-        crm_lead as ``alias``; bare columns without alias (index predicates).
-
-        Open and won opportunities are active (lost ones are archived); won
-        ones, and only they, are in the Closed category."""
-
-        def column(name):
-            return SQL.identifier(alias, name) if alias else SQL.identifier(name)
-
-        condition = SQL(
-            "%s = 'opportunity' AND %s AND %s %s 'closed'",
-            column("type"),
-            column("active"),
-            column("forecast_category"),
-            SQL("IS DISTINCT FROM" if kind == "open" else "="),
-        )
-        if kind == "open":
-            # always true, at the price that reading the category from the
-            # table has: PostgreSQL does not count the cost of reaching the
-            # last columns of a row (the module's, such as the category), and
-            # would read the table rather than the index that implies this
-            condition = SQL(
-                "%s AND %s(%s) IS NOT NULL",
-                condition,
-                SQL.identifier(ROW_COST_FUNCTION),
-                column("forecast_category"),
-            )
-        return condition
-
-    def _lead_indexes(self):
-        """The indexes of crm_lead that the branches of opportunities are read
-        from, without reading the table (index-only scans): one per branch,
-        restricted to its opportunities, keyed by owner (the salesperson's
-        record rule) and date (the period filters), and including every other
-        column that the branch reads. ``{name: (kind, keys, included)}``; a
-        changed definition needs a new name (see ``_create_lead_indexes``)."""
-        owner = SQL("(COALESCE(user_id, %s))", NO_OWNER)
-        common = [
-            "id",
-            "partner_id",
-            "user_id",
-            "team_id",
-            "stage_id",
-            "company_id",
-            "forecast_category",
-            "expected_revenue",
-        ]
-        return {
-            "crm_lead_funnel_forecast_open_index": (
-                "open",
-                [owner, SQL("date_deadline")],
-                [*common, "probability"],
-            ),
-            "crm_lead_funnel_forecast_won_index": (
-                "won",
-                [owner, SQL("(date_closed::date)")],
-                [*common, "date_closed"],
-            ),
-        }
-
-    def _create_row_cost_function(self):
-        """The function of the open opportunities' condition (see
-        ``_lead_condition``): true, and as costly to call as reading the row."""
-        self.env.cr.execute(
-            SQL(
-                """
-                CREATE OR REPLACE FUNCTION %s(category varchar) RETURNS boolean
-                LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE COST 1000
-                AS $$ BEGIN RETURN TRUE; END $$
-                """,
-                SQL.identifier(ROW_COST_FUNCTION),
-            )
-        )
-
-    def _drop_row_cost_function(self):
-        self.env.cr.execute(
-            SQL(
-                "DROP FUNCTION IF EXISTS %s(varchar) CASCADE",
-                SQL.identifier(ROW_COST_FUNCTION),
-            )
-        )
-
-    def _drop_lead_indexes(self):
-        for name in self._lead_indexes():
-            self.env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
-
-    def _create_lead_indexes(self):
-        cr = self.env.cr
-        for name, (kind, keys, included) in self._lead_indexes().items():
-            if index_exists(cr, name):
-                continue
-            cr.execute(
-                SQL(
-                    "CREATE INDEX %s ON crm_lead (%s) INCLUDE (%s) WHERE %s",
-                    SQL.identifier(name),
-                    SQL(", ").join(keys),
-                    SQL(", ").join(SQL.identifier(column) for column in included),
-                    self._lead_condition(kind, alias=None),
-                )
-            )
-
     def _select_won(self):
         return self._view_select(
             {
@@ -754,8 +645,7 @@ class FunnelForecastReport(models.Model):
         # one branch per kind of row, each with plain columns: the conditions
         # on the period and the category go down to the scan of each branch,
         # and PostgreSQL estimates them from the statistics of crm_lead
-        self._create_row_cost_function()
-        self._create_lead_indexes()
+        Lead = self.env["crm.lead"]
         drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
@@ -771,24 +661,13 @@ class FunnelForecastReport(models.Model):
                 SQL.identifier(self._table),
                 self._select_open(),
                 self._from_open(),
-                self._lead_condition("open"),
+                Lead._funnel_forecast_condition("open"),
                 self._select_won(),
-                self._lead_condition("won"),
+                Lead._funnel_forecast_condition("won"),
                 self._select_targets(),
                 self._from_targets(),
             )
         )
-
-    def _upgrade_personal_rule(self):
-        """Upgrading to 1.3: the salesperson's rule reads ``owner_key`` (the same
-        rows), which the indexes of crm_lead answer. Rules are not updated by an
-        upgrade (noupdate): the rule is rewritten, unless it was changed."""
-        rule = self.env.ref(
-            "sales_funnel_pro.funnel_forecast_report_rule_personal",
-            raise_if_not_found=False,
-        )
-        if rule and rule.domain_force == PERSONAL_RULE_1_2:
-            rule.domain_force = PERSONAL_RULE
 
     # ------------------------------------------------------------
     # Actions

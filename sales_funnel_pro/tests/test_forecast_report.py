@@ -13,12 +13,8 @@ from odoo.tools.sql import index_exists, table_kind
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .. import uninstall_hook
-from ..report.funnel_forecast_report import (
-    PERSONAL_RULE,
-    PERSONAL_RULE_1_2,
-    ROW_COST_FUNCTION,
-)
-from .common import FunnelCommon
+from ..models.crm_lead_forecast import ROW_COST_FUNCTION
+from .common import FunnelCommon, migration
 from .test_activity_reports import ActivityReportCommon
 
 # a Wednesday in the middle of May, of the second quarter
@@ -777,15 +773,16 @@ class TestForecastReportAccess(ForecastCommon):
         self.assertEqual(rows.company_id, self.company_2)
 
     def test_upgrade_rewrites_personal_rule(self):
+        script = migration("18.0.1.3.0")
         rule = self.env.ref("sales_funnel_pro.funnel_forecast_report_rule_personal")
-        self.assertEqual(rule.domain_force, PERSONAL_RULE)
-        rule.domain_force = PERSONAL_RULE_1_2
-        self._report()._upgrade_personal_rule()
-        self.assertEqual(rule.domain_force, PERSONAL_RULE)
+        self.assertEqual(rule.domain_force, script.PERSONAL_RULE)
+        rule.domain_force = script.PERSONAL_RULE_1_2
+        script.upgrade_personal_rule(self.env)
+        self.assertEqual(rule.domain_force, script.PERSONAL_RULE)
         # a rule changed by the administrator stays as it is
         changed = "[('user_id', '=', user.id)]"
         rule.domain_force = changed
-        self._report()._upgrade_personal_rule()
+        script.upgrade_personal_rule(self.env)
         self.assertEqual(rule.domain_force, changed)
 
     @users("funnel_salesman", "funnel_manager")
