@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .crm_lead import LOAD_HISTORY_KEY
+
 OUTCOMES = [
     ("positive", "Positive"),
     ("neutral", "Neutral"),
@@ -175,7 +177,8 @@ class FunnelActivityLog(models.Model):
         logs = super().create(vals_list)
         # a log belongs to an opportunity the user may read
         logs.lead_id.check_access("read")
-        logs.lead_id.sudo()._funnel_sync_checks()
+        if not self.env.context.get(LOAD_HISTORY_KEY):
+            logs.lead_id.sudo()._funnel_sync_checks()
         return logs
 
     def write(self, vals):
