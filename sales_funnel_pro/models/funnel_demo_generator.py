@@ -32,7 +32,7 @@ class FunnelDemoGenerator(models.AbstractModel):
     records are flushed; then the historical win rates are measured.
 
     A later story adds its module to ``demo_story`` and a writer method to
-    ``DemoWriter``, called from ``DemoWriter.write``.
+    ``DemoWriter``, called from ``DemoWriter.write_story``.
     """
 
     _name = "funnel.demo.generator"
@@ -50,7 +50,7 @@ class FunnelDemoGenerator(models.AbstractModel):
             mail_notrack=True,
             **{LOAD_HISTORY_KEY: True},
         ).env
-        DemoWriter(env, today).write(story)
+        DemoWriter(env, today).write_story(story)
         self.env.flush_all()
         self.env["funnel.stage.win.rate"]._refresh()
         _logger.info(
@@ -125,7 +125,7 @@ class DemoWriter:
         }
         self.company = _xmlid(env, "base.main_company")
 
-    def write(self, story):
+    def write_story(self, story):
         leads = self.write_leads(story.leads)
         pairs = list(zip(story.leads, leads, strict=True))
         self.write_history(pairs)
