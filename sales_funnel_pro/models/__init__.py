@@ -17,3 +17,4 @@ from . import funnel_target
 from . import funnel_stage_win_rate
 from . import funnel_forecast_snapshot
 from . import funnel_forecast_snapshot_line
+from . import funnel_demo_generator

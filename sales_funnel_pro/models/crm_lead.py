@@ -22,6 +22,11 @@ from odoo.tools.sql import column_exists
 
 # opportunities named one by one in a message, the rest are counted
 MAX_NAMED_LEADS = 20
+# context key of a caller that writes the stage history and the exit criteria
+# checks of the opportunities it creates itself (the demo generator): creating
+# them opens no history row and syncs no check, logging activities on them syncs
+# no check
+LOAD_HISTORY_KEY = "funnel_load_history"
 
 
 class CrmLead(models.Model):

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import babel_locale_parse
 
-from .crm_lead import MAX_NAMED_LEADS
+from .crm_lead import LOAD_HISTORY_KEY, MAX_NAMED_LEADS
 
 # the computed fields that say how qualified an opportunity is
 QUALIFICATION_FIELDS = (
@@ -114,6 +114,8 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
+        if self.env.context.get(LOAD_HISTORY_KEY):
+            return leads
         self.env["funnel.lead.check"]._sync(
             leads.filtered(lambda lead: lead.stage_id and lead.active), checks={}
         )

@@ -3,6 +3,9 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import SQL
+
+from .crm_lead import LOAD_HISTORY_KEY
 
 
 class CrmLead(models.Model):
@@ -90,6 +93,8 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
+        if self.env.context.get(LOAD_HISTORY_KEY):
+            return leads
         now = fields.Datetime.now()
         # an imported pipeline may say since when each opportunity is in its stage
         self.env["funnel.stage.history"]._record_entries(
@@ -123,6 +128,40 @@ class CrmLead(models.Model):
         result = super().toggle_active()
         self.env["funnel.stage.history"]._sync_open_probability(self)
         return result
+
+    @api.model
+    def _funnel_restage(self, stage_map):
+        """Put the opportunities of the stages of ``stage_map`` (stage id -> stage
+        id, keeping the order of the stages) in their new stage as if they had
+        always been there: no move is recorded and their dates stay; their stage
+        history follows, and their checks are brought in line with the new stage.
+        Carries a pipeline over to the funnel's stages (crm's demo opportunities).
+
+        :return: the opportunities moved
+        """
+        leads = self.with_context(active_test=False).search(
+            [("stage_id", "in", list(stage_map))]
+        )
+        if not leads:
+            return leads
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead l SET stage_id = m.new_id
+                  FROM unnest(%s::int[], %s::int[]) AS m(old_id, new_id)
+                 WHERE l.stage_id = m.old_id
+                """,
+                list(stage_map),
+                list(stage_map.values()),
+            )
+        )
+        leads.invalidate_recordset(["stage_id"])
+        self.env["funnel.stage.history"]._restage(stage_map, leads)
+        self.env.add_to_compute(self._fields["forecast_category"], leads)
+        self.env["funnel.lead.check"]._sync(leads)
+        leads._funnel_checks_changed()
+        return leads
 
     # ------------------------------------------------------------
     # Actions

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .crm_lead import LOAD_HISTORY_KEY
+
 OUTCOMES = [
     ("positive", "Positive"),
     ("neutral", "Neutral"),
@@ -175,7 +177,8 @@ class FunnelActivityLog(models.Model):
         logs = super().create(vals_list)
         # a log belongs to an opportunity the user may read
         logs.lead_id.check_access("read")
-        self.env["funnel.lead.check"]._sync(logs.lead_id)
+        if not self.env.context.get(LOAD_HISTORY_KEY):
+            self.env["funnel.lead.check"]._sync(logs.lead_id)
         return logs
 
     def write(self, vals):

@@ -450,3 +450,41 @@ UPDATE crm_lead l SET backward_move_count = b.moves
         self.env.invalidate_all()
         _logger.info("Stage history: %s rows built from the chatter tracking", inserted)
         return inserted
+
+    @api.model
+    def _restage(self, stage_map, leads):
+        """Rewrite the history of ``leads`` as if the stages of ``stage_map``
+        (stage id -> stage id, keeping the order of the stages) had always been
+        their new stage: the rows keep their dates, a row that followed its
+        stage's forecast category follows the new stage's. Called by
+        ``crm.lead._funnel_restage``, which moves the opportunities themselves.
+        """
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+WITH m AS (
+    SELECT m.old_id, m.new_id, so.forecast_category AS old_category,
+           sn.forecast_category AS new_category
+      FROM unnest(%(old)s::int[], %(new)s::int[]) AS m(old_id, new_id)
+      JOIN crm_stage so ON so.id = m.old_id
+      JOIN crm_stage sn ON sn.id = m.new_id
+)
+UPDATE funnel_stage_history h
+   SET stage_id = COALESCE(ms.new_id, h.stage_id),
+       stage_from_id = COALESCE(mf.new_id, h.stage_from_id),
+       forecast_category = CASE WHEN h.forecast_category = ms.old_category
+                                THEN ms.new_category
+                                ELSE h.forecast_category END
+  FROM funnel_stage_history h2
+  LEFT JOIN m ms ON ms.old_id = h2.stage_id
+  LEFT JOIN m mf ON mf.old_id = h2.stage_from_id
+ WHERE h2.id = h.id AND h.lead_id IN %(lead_ids)s
+   AND (ms.old_id IS NOT NULL OR mf.old_id IS NOT NULL)
+                """,
+                old=list(stage_map),
+                new=list(stage_map.values()),
+                lead_ids=tuple(leads.ids),
+            )
+        )
+        self.invalidate_model(["stage_id", "stage_from_id", "forecast_category"])
