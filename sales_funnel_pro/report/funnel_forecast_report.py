@@ -1,10 +1,16 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
 from odoo.tools.sql import drop_view_if_exists, index_exists
 
 from ..models.crm_stage import LEAD_FORECAST_CATEGORIES
+from .funnel_report_figures import (
+    TEAM_TARGET_ROWS,
+    Difference,
+    GroupTarget,
+    Ratio,
+    Total,
+)
 
 ROW_TYPES = [
     ("open", "Open Opportunity"),
@@ -15,19 +21,19 @@ ROW_TYPES = [
 # stages from this configured win rate on are late stages
 LATE_STAGE_WIN_RATE = 50
 
-# figures computed from the sums of the group at every grouping level
-GROUP_FIGURES = (
-    "target",
-    "coverage",
-    "weighted_coverage",
-    "late_stage_coverage",
-    "gap",
+# the amounts of the rows: float8 columns, NULL on the rows they are not about
+AMOUNTS = (
+    "expected_revenue",
+    "weighted_probability",
+    "weighted_stage",
+    "weighted_historical",
+    "late_stage_revenue",
+    "won_revenue",
+    "target_amount",
+    "team_target_amount",
+    "covered_target_amount",
 )
-COVERAGES = {
-    "coverage": "expected_revenue",
-    "weighted_coverage": "weighted_stage",
-    "late_stage_coverage": "late_stage_revenue",
-}
+TARGET = GroupTarget()
 DATE_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
 # owner_key of the rows without salesperson
 NO_OWNER = -1
@@ -56,6 +62,7 @@ class FunnelForecastReport(models.Model):
     """
 
     _name = "funnel.forecast.report"
+    _inherit = "funnel.report.figures"
     _description = "Sales Forecast Analysis"
     _auto = False
     _order = "date_closing, id"
@@ -78,18 +85,28 @@ class FunnelForecastReport(models.Model):
         ],
         "crm.stage": ["is_won", "win_rate"],
         "funnel.stage.win.rate": ["company_id", "stage_id", "team_id", "win_rate"],
-        "funnel.target": [
+        "funnel.target.month": [
             "amount",
             "company_id",
-            "date_from",
-            "date_to",
+            "currency_id",
+            "is_covered",
+            "month",
             "team_id",
             "user_id",
         ],
         "res.company": ["currency_id"],
-        "res.currency": ["decimal_places"],
-        "res.users": ["sale_team_id"],
     }
+    # what a group shows, from its sums: the amounts, the target, the coverages
+    # and the gap
+    _figures = {
+        **{fname: Total(fname) for fname in AMOUNTS},
+        "target": TARGET,
+        "coverage": Ratio("expected_revenue", TARGET),
+        "weighted_coverage": Ratio("weighted_stage", TARGET),
+        "late_stage_coverage": Ratio("late_stage_revenue", TARGET),
+        "gap": Difference(TARGET, "won_revenue", "expected_revenue"),
+    }
+    _team_target_rows = TEAM_TARGET_ROWS
 
     # ------------------------------------------------------------
     # Dimensions
@@ -342,18 +359,6 @@ class FunnelForecastReport(models.Model):
     # Figures of a group
     # ------------------------------------------------------------
 
-    def _read_group_select(self, aggregate_spec, query):
-        # the target, coverages and gap of a group come from the group's sums
-        fname, __, func = parse_read_group_spec(aggregate_spec)
-        if fname in GROUP_FIGURES:
-            return self._forecast_group_figure(fname, query)
-        if func == "sum" and fname in self._view_amounts():
-            # the amounts are NULL on the rows they are not about
-            return SQL(
-                "COALESCE(%s, 0)", super()._read_group_select(aggregate_spec, query)
-            )
-        return super()._read_group_select(aggregate_spec, query)
-
     @api.model
     def _read_group(
         self,
@@ -423,33 +428,6 @@ class FunnelForecastReport(models.Model):
 
         return sort_key
 
-    def _forecast_group_figure(self, fname, query):
-        def total(name):
-            return SQL(
-                "COALESCE(SUM(%s), 0)", self._field_to_sql(self._table, name, query)
-            )
-
-        team, reps = total("team_target_amount"), total("target_amount")
-        target = SQL(
-            "(CASE WHEN %s <> 0 THEN %s + %s - %s ELSE %s END)",
-            team,
-            team,
-            reps,
-            total("covered_target_amount"),
-            reps,
-        )
-        if fname == "target":
-            return target
-        if fname == "gap":
-            return SQL(
-                "(CASE WHEN %s <> 0 THEN %s - %s - %s END)",
-                target,
-                target,
-                total("won_revenue"),
-                total("expected_revenue"),
-            )
-        return SQL("(%s * 100.0 / NULLIF(%s, 0))", total(COVERAGES[fname]), target)
-
     # ------------------------------------------------------------
     # View
     # ------------------------------------------------------------
@@ -478,23 +456,8 @@ class FunnelForecastReport(models.Model):
 
     def _view_amounts(self):
         """The amounts of the view: float8 columns, NULL on the rows they are
-        not about (a strict SUM skips them)."""
-        return [
-            "expected_revenue",
-            "weighted_probability",
-            "weighted_stage",
-            "weighted_historical",
-            "late_stage_revenue",
-            "won_revenue",
-            "target_amount",
-            "team_target_amount",
-            "covered_target_amount",
-            "target",
-            "coverage",
-            "weighted_coverage",
-            "late_stage_coverage",
-            "gap",
-        ]
+        not about (a strict SUM skips them); each is a figure of the groups."""
+        return list(self._figures)
 
     def _view_select(self, values):
         """The SELECT list of a branch: ``values`` maps column names to their
@@ -682,73 +645,26 @@ class FunnelForecastReport(models.Model):
         )
 
     def _select_targets(self):
-        # each month gets an even share of the target, rounded to the currency,
-        # the last month what is left of it; a salesperson's target of a month is
-        # "covered" when the salesperson's team has a target for that month
+        # a row per month of each target, with its share of the target (see
+        # funnel.target.month)
         return self._view_select(
             {
-                "id": SQL("(ft.id * 12 + m.idx) * 2 + 1"),
+                "id": SQL("tm.id * 2 + 1"),
                 "row_type": SQL("'target'"),
-                "user_id": SQL("ft.user_id"),
-                "owner_key": SQL("COALESCE(ft.user_id, %s)", NO_OWNER),
-                "team_id": SQL("COALESCE(ft.team_id, u.sale_team_id)"),
-                "company_id": SQL("ft.company_id"),
-                "company_currency": SQL("cur.id"),
-                "date_closing": SQL("m.month"),
-                "target_amount": SQL(
-                    "CASE WHEN ft.user_id IS NOT NULL THEN sh.amount END"
-                ),
-                "team_target_amount": SQL(
-                    "CASE WHEN ft.user_id IS NULL THEN sh.amount END"
-                ),
-                "covered_target_amount": SQL(
-                    "CASE WHEN tt.id IS NOT NULL THEN sh.amount END"
-                ),
-                "target": SQL("sh.amount"),
-                "gap": SQL("sh.amount"),
+                "user_id": SQL("tm.user_id"),
+                "owner_key": SQL("COALESCE(tm.user_id, %s)", NO_OWNER),
+                "team_id": SQL("tm.team_id"),
+                "company_id": SQL("tm.company_id"),
+                "company_currency": SQL("tm.currency_id"),
+                "date_closing": SQL("tm.month"),
+                **self.env["funnel.target.month"]._target_amounts("tm"),
+                "target": SQL("tm.amount"),
+                "gap": SQL("tm.amount"),
             }
         )
 
     def _from_targets(self):
-        # the months of a target (one, three or twelve) from a constant series,
-        # and the team target covering a salesperson's month as a join (at most
-        # one: the targets of a team do not overlap); no subquery per row, so
-        # that the whole view can be scanned in parallel
-        return SQL(
-            """
-            funnel_target ft
-            LEFT JOIN res_users u ON u.id = ft.user_id
-            LEFT JOIN res_company c ON c.id = ft.company_id
-            LEFT JOIN res_currency cur ON cur.id = c.currency_id
-            CROSS JOIN LATERAL (
-                SELECT (
-                    (EXTRACT(YEAR FROM ft.date_to) - EXTRACT(YEAR FROM ft.date_from))
-                    * 12 + EXTRACT(MONTH FROM ft.date_to)
-                    - EXTRACT(MONTH FROM ft.date_from) + 1
-                )::integer AS months
-            ) n
-            JOIN generate_series(0, 11) AS i(idx) ON i.idx < n.months
-            CROSS JOIN LATERAL (
-                SELECT i.idx,
-                       (ft.date_from + i.idx * INTERVAL '1 month')::date AS month
-            ) m
-            CROSS JOIN LATERAL (
-                SELECT ROUND(ft.amount / n.months, COALESCE(cur.decimal_places, 2))
-                    AS share
-            ) r
-            CROSS JOIN LATERAL (
-                SELECT CASE WHEN m.idx < n.months - 1 THEN r.share
-                            ELSE ft.amount - (n.months - 1) * r.share
-                       END AS amount
-            ) sh
-            LEFT JOIN funnel_target tt
-                   ON ft.user_id IS NOT NULL
-                  AND tt.team_id = u.sale_team_id
-                  AND tt.company_id = ft.company_id
-                  AND tt.date_from <= m.month
-                  AND tt.date_to >= m.month
-            """
-        )
+        return SQL("funnel_target_month tm")
 
     def init(self):
         # one branch per kind of row, each with plain columns: the conditions
