@@ -157,8 +157,8 @@ class GroupTarget(Figure):
 class PerSnapshot(Figure):
     """The average per snapshot date of a total: the total ÷ the number of
     snapshot dates of the group, so that what every snapshot sees (the actual of
-    a period) is not added up once per snapshot. ``row_type``: only the snapshot
-    dates of the rows of that type count."""
+    a period) is not added up once per snapshot; 0 without snapshot date.
+    ``row_type``: only the snapshot dates of the rows of that type count."""
 
     aggregates = ("sum",)
 
@@ -175,7 +175,7 @@ class PerSnapshot(Figure):
                 dates,
             )
         return SQL(
-            "(%s / NULLIF(COUNT(DISTINCT %s), 0))",
+            "COALESCE(%s / NULLIF(COUNT(DISTINCT %s), 0), 0)",
             self.operand_sql(self.operand, total, column),
             dates,
         )
