@@ -3,13 +3,14 @@ from odoo.tools import SQL
 from odoo.tools.sql import drop_view_if_exists
 
 from .funnel_report_figures import (
-    TEAM_TARGET_ROWS,
     Accuracy,
     Bias,
     GroupTarget,
     PerSnapshot,
     Ratio,
+    percent_field,
 )
+from .funnel_report_target import TARGET_HELP
 
 ROW_TYPES = [("forecast", "Forecast"), ("target", "Target")]
 # forecast measure -> its accuracy and bias fields
@@ -23,7 +24,8 @@ FORECASTS = {
 AMOUNTS = ("expected_revenue", "closed_revenue", "actual_revenue", *FORECASTS)
 # the columns of the target rows
 TARGET_AMOUNTS = ("target_amount", "team_target_amount", "covered_target_amount")
-# the group's target, per snapshot like the forecasts
+# the group's actual and target, per snapshot
+ACTUAL = PerSnapshot("actual_revenue", row_type="forecast")
 TARGET = PerSnapshot(GroupTarget(), row_type="target")
 
 AGGREGATION_HELP = (
@@ -44,12 +46,9 @@ def _amount(string, help_text, **kwargs):
 
 
 def _accuracy(forecast_label):
-    return fields.Float(
-        string=f"Accuracy ({forecast_label}) %",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help=f"Forecast accuracy of the {forecast_label.lower()} forecast, in "
+    return percent_field(
+        f"Accuracy ({forecast_label}) %",
+        f"Forecast accuracy of the {forecast_label.lower()} forecast, in "
         "percent: 100 × (1 − |forecast − actual| ÷ actual); 100 is perfect, it "
         "falls as the forecast misses in either direction, down to 0 for a miss "
         "as large as the actual or larger (the bias tells by how much). Computed "
@@ -60,12 +59,9 @@ def _accuracy(forecast_label):
 
 
 def _bias(forecast_label):
-    return fields.Float(
-        string=f"Bias ({forecast_label}) %",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help=f"Bias of the {forecast_label.lower()} forecast, in percent: "
+    return percent_field(
+        f"Bias ({forecast_label}) %",
+        f"Bias of the {forecast_label.lower()} forecast, in percent: "
         "100 × (forecast − actual) ÷ actual. Above 0 the forecast was too high "
         "(over-optimistic), below 0 too low (sandbagging). Computed from the totals "
         "of each group; over several snapshots it is the bias of their average "
@@ -93,7 +89,7 @@ class FunnelAccuracyReport(models.Model):
     """
 
     _name = "funnel.accuracy.report"
-    _inherit = "funnel.report.figures"
+    _inherit = "funnel.report.target"
     _description = "Forecast Accuracy Analysis"
     _auto = False
     _order = "snapshot_date desc, period, id"
@@ -149,12 +145,10 @@ class FunnelAccuracyReport(models.Model):
             for forecast, (__, bias) in FORECASTS.items()
         },
         "slip_rate": Ratio("slipped_count", "line_count", digits=1),
+        **{fname: PerSnapshot(fname, row_type="target") for fname in TARGET_AMOUNTS},
         "target": TARGET,
-        "attainment": Ratio(
-            PerSnapshot("actual_revenue", row_type="forecast"), TARGET, digits=1
-        ),
+        "attainment": Ratio(ACTUAL, TARGET, digits=1),
     }
-    _team_target_rows = TEAM_TARGET_ROWS
 
     row_type = fields.Selection(
         ROW_TYPES,
@@ -194,7 +188,6 @@ class FunnelAccuracyReport(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    company_currency = fields.Many2one("res.currency", string="Currency", readonly=True)
 
     line_count = fields.Integer(
         string="Opportunities",
@@ -210,12 +203,9 @@ class FunnelAccuracyReport(models.Model):
         "period, or still open with an expected closing date now after the period, "
         "or still open once the period is over.",
     )
-    slip_rate = fields.Float(
-        string="Slip Rate %",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help="Slipped ÷ opportunities, in percent: the share of the opportunities "
+    slip_rate = percent_field(
+        "Slip Rate %",
+        "Slipped ÷ opportunities, in percent: the share of the opportunities "
         "a snapshot expected in the period whose closing moved past it. Over "
         "several snapshots, each snapshot's opportunities count.",
     )
@@ -268,42 +258,11 @@ class FunnelAccuracyReport(models.Model):
     bias_historical = _bias("Historical Win Rate")
     bias_commit = _bias("Commit")
     bias_best_case = _bias("Best Case")
-    target = _amount(
-        "Target",
-        "The target of the period. For a group with team targets (a team, or the "
-        "whole company), each month counts its team target when the team has one, "
-        "else the sum of the targets of the team's salespeople; grouped by "
-        "salesperson, the salespeople's targets.",
-    )
-    attainment = fields.Float(
-        string="Attainment %",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help="Actual ÷ target, in percent: the share of the target that was won in "
+    target = _amount("Target", "The target of the period. " + TARGET_HELP)
+    attainment = percent_field(
+        "Attainment %",
+        "Actual ÷ target, in percent: the share of the target that was won in "
         "the period. Computed from the totals of each group; empty without target.",
-    )
-    target_amount = fields.Monetary(
-        string="Salesperson Targets",
-        currency_field="company_currency",
-        aggregator=None,
-        readonly=True,
-        help="On a target row, the month's share of a salesperson's target.",
-    )
-    team_target_amount = fields.Monetary(
-        string="Team Targets",
-        currency_field="company_currency",
-        aggregator=None,
-        readonly=True,
-        help="On a target row, the month's share of a team's target.",
-    )
-    covered_target_amount = fields.Monetary(
-        string="Salesperson Targets Within a Team Target",
-        currency_field="company_currency",
-        aggregator=None,
-        readonly=True,
-        help="On a target row, a salesperson's target for a month in which the "
-        "salesperson's team has a target.",
     )
 
     # ------------------------------------------------------------

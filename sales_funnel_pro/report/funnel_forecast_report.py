@@ -5,12 +5,13 @@ from odoo.tools.sql import drop_view_if_exists, index_exists
 
 from ..models.crm_stage import LEAD_FORECAST_CATEGORIES
 from .funnel_report_figures import (
-    TEAM_TARGET_ROWS,
     Difference,
     GroupTarget,
     Ratio,
     Total,
+    percent_field,
 )
+from .funnel_report_target import TARGET_HELP
 
 ROW_TYPES = [
     ("open", "Open Opportunity"),
@@ -62,7 +63,7 @@ class FunnelForecastReport(models.Model):
     """
 
     _name = "funnel.forecast.report"
-    _inherit = "funnel.report.figures"
+    _inherit = "funnel.report.target"
     _description = "Sales Forecast Analysis"
     _auto = False
     _order = "date_closing, id"
@@ -106,7 +107,6 @@ class FunnelForecastReport(models.Model):
         "late_stage_coverage": Ratio("late_stage_revenue", TARGET),
         "gap": Difference(TARGET, "won_revenue", "expected_revenue"),
     }
-    _team_target_rows = TEAM_TARGET_ROWS
 
     # ------------------------------------------------------------
     # Dimensions
@@ -132,7 +132,6 @@ class FunnelForecastReport(models.Model):
     )
     stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    company_currency = fields.Many2one("res.currency", string="Currency", readonly=True)
     forecast_category = fields.Selection(
         LEAD_FORECAST_CATEGORIES, string="Category", readonly=True
     )
@@ -220,59 +219,25 @@ class FunnelForecastReport(models.Model):
         readonly=True,
         help="Revenue of the opportunities won, on their closing date: the actuals.",
     )
-    target_amount = fields.Monetary(
-        string="Salesperson Targets",
-        currency_field="company_currency",
-        readonly=True,
-        help="Targets of the salespeople, spread evenly over the months of their "
-        "period.",
-    )
-    team_target_amount = fields.Monetary(
-        string="Team Targets",
-        currency_field="company_currency",
-        readonly=True,
-        help="Targets of the sales teams, spread evenly over the months of their "
-        "period. They are on rows without salesperson.",
-    )
-    covered_target_amount = fields.Monetary(
-        string="Salesperson Targets Within a Team Target",
-        currency_field="company_currency",
-        aggregator=None,
-        readonly=True,
-        help="Targets of salespeople for a month in which their team has a target.",
-    )
     target = fields.Monetary(
         currency_field="company_currency",
         readonly=True,
-        help="The target the coverage and the gap are measured against. For a group "
-        "with team targets (a team, or the whole company), each month counts its "
-        "team target when the team has one, else the sum of the targets of the "
-        "team's salespeople. For a group without team targets (a salesperson), the "
-        "salespeople's targets.",
+        help="The target the coverage and the gap are measured against. " + TARGET_HELP,
     )
-    coverage = fields.Float(
-        string="Coverage (%)",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help="Expected revenue of the open opportunities ÷ target, in percent; empty "
+    coverage = percent_field(
+        "Coverage (%)",
+        "Expected revenue of the open opportunities ÷ target, in percent; empty "
         "without target. Computed on the totals of each group.",
     )
-    weighted_coverage = fields.Float(
-        string="Weighted Coverage (%)",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help="Expected revenue of the open opportunities weighted by the win rate of "
+    weighted_coverage = percent_field(
+        "Weighted Coverage (%)",
+        "Expected revenue of the open opportunities weighted by the win rate of "
         "their stage ÷ target, in percent; empty without target. Computed on the "
         "totals of each group.",
     )
-    late_stage_coverage = fields.Float(
-        string="Late-Stage Coverage (%)",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help="Expected revenue of the open opportunities in stages with a win rate "
+    late_stage_coverage = percent_field(
+        "Late-Stage Coverage (%)",
+        "Expected revenue of the open opportunities in stages with a win rate "
         "of 50 % or more ÷ target, in percent; empty without target. Computed on the "
         "totals of each group.",
     )

@@ -10,14 +10,9 @@ Operands are column names (the group's sum of the column; on a row, the column) 
 other figures.
 """
 
-from odoo import api, models
+from odoo import fields, models
 from odoo.models import parse_read_group_spec
-from odoo.osv import expression
 from odoo.tools import SQL
-
-# the rows of a report that hold a team's target: a team's target is no
-# salesperson's, so they are left out of the groups by salesperson
-TEAM_TARGET_ROWS = [("row_type", "=", "target"), ("user_id", "=", False)]
 
 
 class Figure:
@@ -181,6 +176,14 @@ class PerSnapshot(Figure):
         )
 
 
+def percent_field(string, help_text):
+    """The field of a figure in percent, computed from the totals of each group
+    (the pivot asks for its average, the report answers with the figure)."""
+    return fields.Float(
+        string=string, digits=(16, 1), aggregator="avg", readonly=True, help=help_text
+    )
+
+
 def _rounded(value, digits):
     if digits is None:
         return value
@@ -194,9 +197,6 @@ class FunnelReportFigures(models.AbstractModel):
     # {field name: Figure}: the fields whose aggregate is their figure computed
     # from the totals of the group
     _figures = {}
-    # the rows of team targets, left out of the groups by salesperson (see
-    # TEAM_TARGET_ROWS); empty when the report has no target
-    _team_target_rows = []
 
     def _figure_row_sql(self, fname, alias):
         """The figure ``fname`` of one row, in SQL on the columns of ``alias``."""
@@ -220,27 +220,3 @@ class FunnelReportFigures(models.AbstractModel):
             return SQL("COALESCE(SUM(%s), 0)", column(name))
 
         return figure.to_sql(total, column)
-
-    @api.model
-    def _read_group(
-        self,
-        domain,
-        groupby=(),
-        aggregates=(),
-        having=(),
-        offset=0,
-        limit=None,
-        order=None,
-    ):
-        if self._team_target_rows and any(
-            parse_read_group_spec(spec)[0] == "user_id" for spec in groupby
-        ):
-            domain = expression.AND(
-                [
-                    domain,
-                    ["!", *expression.normalize_domain(self._team_target_rows)],
-                ]
-            )
-        return super()._read_group(
-            domain, groupby, aggregates, having, offset, limit, order
-        )

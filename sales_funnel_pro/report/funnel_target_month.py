@@ -80,64 +80,61 @@ class FunnelTargetMonth(models.Model):
             ),
         }
 
-    def _query(self):
+    def init(self):
         # the months of a target (one, three or twelve) from a constant series,
         # and the team target covering a salesperson's month as a join (at most
         # one: the targets of a team do not overlap); no subquery per row, so
-        # that a report reading it can be scanned in parallel
-        return SQL(
-            """
-            SELECT ft.id * 12 + m.idx AS id,
-                   ft.id AS target_id,
-                   ft.user_id,
-                   COALESCE(ft.team_id, u.sale_team_id) AS team_id,
-                   ft.company_id,
-                   cur.id AS currency_id,
-                   m.month,
-                   sh.amount,
-                   tt.id IS NOT NULL AS is_covered
-              FROM funnel_target ft
-              LEFT JOIN res_users u ON u.id = ft.user_id
-              LEFT JOIN res_company c ON c.id = ft.company_id
-              LEFT JOIN res_currency cur ON cur.id = c.currency_id
-             CROSS JOIN LATERAL (
-                   SELECT (
-                       (EXTRACT(YEAR FROM ft.date_to) - EXTRACT(YEAR FROM ft.date_from))
-                       * 12 + EXTRACT(MONTH FROM ft.date_to)
-                       - EXTRACT(MONTH FROM ft.date_from) + 1
-                   )::integer AS months
-             ) n
-              JOIN generate_series(0, 11) AS i(idx) ON i.idx < n.months
-             CROSS JOIN LATERAL (
-                   SELECT i.idx,
-                          (ft.date_from + i.idx * INTERVAL '1 month')::date AS month
-             ) m
-             CROSS JOIN LATERAL (
-                   SELECT ROUND(ft.amount / n.months, COALESCE(cur.decimal_places, 2))
-                       AS share
-             ) r
-             CROSS JOIN LATERAL (
-                   SELECT CASE WHEN m.idx < n.months - 1 THEN r.share
-                               ELSE ft.amount - (n.months - 1) * r.share
-                          END AS amount
-             ) sh
-              LEFT JOIN funnel_target tt
-                     ON ft.user_id IS NOT NULL
-                    AND tt.team_id = u.sale_team_id
-                    AND tt.company_id = ft.company_id
-                    AND tt.date_from <= m.month
-                    AND tt.date_to >= m.month
-            """
-        )
-
-    def init(self):
-        # the reports reading this view are dropped with it, and created again
-        # after it (their models come later in the registry)
+        # that a report reading it can be scanned in parallel. The reports
+        # reading this view are dropped with it and created again after it
+        # (their models come later in the registry).
         drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
-                "CREATE OR REPLACE VIEW %s AS (%s)",
+                """
+                CREATE OR REPLACE VIEW %s AS (
+                    SELECT ft.id * 12 + m.idx AS id,
+                           ft.id AS target_id,
+                           ft.user_id,
+                           COALESCE(ft.team_id, u.sale_team_id) AS team_id,
+                           ft.company_id,
+                           cur.id AS currency_id,
+                           m.month,
+                           sh.amount,
+                           tt.id IS NOT NULL AS is_covered
+                      FROM funnel_target ft
+                      LEFT JOIN res_users u ON u.id = ft.user_id
+                      LEFT JOIN res_company c ON c.id = ft.company_id
+                      LEFT JOIN res_currency cur ON cur.id = c.currency_id
+                     CROSS JOIN LATERAL (
+                           SELECT ((EXTRACT(YEAR FROM ft.date_to)
+                                    - EXTRACT(YEAR FROM ft.date_from)) * 12
+                                   + EXTRACT(MONTH FROM ft.date_to)
+                                   - EXTRACT(MONTH FROM ft.date_from) + 1
+                           )::integer AS months
+                     ) n
+                      JOIN generate_series(0, 11) AS i(idx) ON i.idx < n.months
+                     CROSS JOIN LATERAL (
+                           SELECT i.idx,
+                                  (ft.date_from + i.idx * INTERVAL '1 month')::date
+                                      AS month
+                     ) m
+                     CROSS JOIN LATERAL (
+                           SELECT ROUND(ft.amount / n.months,
+                                        COALESCE(cur.decimal_places, 2)) AS share
+                     ) r
+                     CROSS JOIN LATERAL (
+                           SELECT CASE WHEN m.idx < n.months - 1 THEN r.share
+                                       ELSE ft.amount - (n.months - 1) * r.share
+                                  END AS amount
+                     ) sh
+                      LEFT JOIN funnel_target tt
+                             ON ft.user_id IS NOT NULL
+                            AND tt.team_id = u.sale_team_id
+                            AND tt.company_id = ft.company_id
+                            AND tt.date_from <= m.month
+                            AND tt.date_to >= m.month
+                )
+                """,
                 SQL.identifier(self._table),
-                self._query(),
             )
         )

@@ -175,6 +175,18 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
             [f"{fname}:sum" for fname in FIGURES],
         )
 
+    def _assert_groups_expected(self):
+        """Grouped by snapshot, month and salesperson: the figures of EXPECTED."""
+        groups = self._group(["snapshot_id", "period:month", "user_id"])
+        name = {user: key for key, user in self.reps.items()}
+        self.assertEqual(
+            {
+                (self.key[snapshot], period, name[user]): figures
+                for snapshot, period, user, *figures in groups
+            },
+            {key: list(figures) for key, figures in EXPECTED.items()},
+        )
+
     def test_initial_data(self):
         self.assertEqual(self.lead_h.date_closed.date(), date(2024, 3, 1))
         self.assertEqual(
@@ -223,15 +235,7 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
     def test_grouped_by_snapshot_and_period(self):
         """The same figures at every level: read from the totals of the group. Two
         reps' errors of opposite sign offset each other in the team's forecast."""
-        groups = self._group(["snapshot_id", "period:month", "user_id"])
-        name = {user: key for key, user in self.reps.items()}
-        self.assertEqual(
-            {
-                (self.key[snapshot], period, name[user]): figures
-                for snapshot, period, user, *figures in groups
-            },
-            {key: list(figures) for key, figures in EXPECTED.items()},
-        )
+        self._assert_groups_expected()
         [(__, __, *team_march)] = self._group(
             ["snapshot_id", "period:month"],
             [("snapshot_id", "=", self.snapshot_1.id), ("period", "=", MARCH)],
@@ -436,15 +440,7 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
         self.assertEqual(set(targets.mapped("line_count")), {0})
         self.assertFalse(any(targets.mapped("accuracy_commit")))
         # accuracy, bias, amounts and slip rate as without targets
-        groups = self._group(["snapshot_id", "period:month", "user_id"])
-        name = {user: key for key, user in self.reps.items()}
-        self.assertEqual(
-            {
-                (self.key[snapshot], period, name[user]): figures
-                for snapshot, period, user, *figures in groups
-            },
-            {key: list(figures) for key, figures in EXPECTED.items()},
-        )
+        self._assert_groups_expected()
         self.assertEqual(
             self.env["funnel.accuracy.trend"].search_count(
                 [("snapshot_id", "in", self.snapshots.ids)]

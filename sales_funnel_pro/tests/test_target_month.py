@@ -237,11 +237,8 @@ class TestTargetMonth(ForecastCommon):
         )
         target_2 = self.env["funnel.target"].create(
             {
-                "team_id": team_2.id,
+                **self._target(None, team_2, "quarter", APRIL, 900),
                 "company_id": company_2.id,
-                "period": "quarter",
-                "date_from": APRIL,
-                "amount": 900,
             }
         )
         user_2 = mail_new_test_user(
