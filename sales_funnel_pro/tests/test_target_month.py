@@ -1,10 +1,7 @@
 from datetime import date
 
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged, users
-
-from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .test_forecast_report import ForecastCommon
 
@@ -230,34 +227,33 @@ class TestTargetMonth(ForecastCommon):
     def test_all_leads_and_manager(self):
         self.assertEqual({target for target, __ in self._months()}, set(self.targets))
 
+    @users("funnel_all_leads")
     def test_multi_company(self):
-        company_2 = self.env["res.company"].create({"name": "Target Company 2"})
-        team_2 = self.env["crm.team"].create(
-            {"name": "Team C2", "company_id": company_2.id}
+        """The months of the targets of the companies one works in."""
+        company_2 = self.env["res.company"].sudo().create({"name": "Target Co. 2"})
+        self.env.user.sudo().company_ids += company_2
+        target_2 = (
+            self.env["funnel.target"]
+            .sudo()
+            .create(
+                {
+                    **self._target(None, self.team, "quarter", APRIL, 900),
+                    "team_id": self.env["crm.team"]
+                    .sudo()
+                    .create({"name": "Team C2", "company_id": company_2.id})
+                    .id,
+                    "company_id": company_2.id,
+                }
+            )
         )
-        target_2 = self.env["funnel.target"].create(
-            {
-                **self._target(None, team_2, "quarter", APRIL, 900),
-                "company_id": company_2.id,
-            }
-        )
-        user_2 = mail_new_test_user(
-            self.env,
-            login="target_month_c2",
-            name="Tom Company 2",
-            email="tom@example.com",
-            company_id=company_2.id,
-            company_ids=[Command.set(company_2.ids)],
-            groups="sales_team.group_sale_salesman_all_leads",
-        )
-        months = self.env["funnel.target.month"].with_user(user_2).search([])
-        self.assertEqual(months.target_id, target_2)
-        self.assertEqual(months.mapped("amount"), [300, 300, 300])
-        self.assertEqual(months.currency_id, company_2.currency_id)
+        Month = self.env["funnel.target.month"]
         self.assertNotIn(
             target_2,
-            self.env["funnel.target.month"]
-            .with_user(self.user_manager)
+            Month.with_context(allowed_company_ids=self.company.ids)
             .search([])
             .target_id,
         )
+        months = Month.with_context(allowed_company_ids=company_2.ids).search([])
+        self.assertEqual(months.target_id, target_2)
+        self.assertEqual(months.mapped("amount"), [300, 300, 300])
+        self.assertEqual(months.currency_id, company_2.currency_id)
