@@ -35,13 +35,12 @@ AGGREGATION_HELP = (
 )
 
 
-def _amount(string, help_text, **kwargs):
+def _amount(string, help_text, aggregation=AGGREGATION_HELP):
     return fields.Monetary(
         string=string,
         currency_field="company_currency",
         readonly=True,
-        help=help_text + AGGREGATION_HELP,
-        **kwargs,
+        help=help_text + aggregation,
     )
 
 
@@ -258,7 +257,11 @@ class FunnelAccuracyReport(models.Model):
     bias_historical = _bias("Historical Win Rate")
     bias_commit = _bias("Commit")
     bias_best_case = _bias("Best Case")
-    target = _amount("Target", "The target of the period. " + TARGET_HELP)
+    target = _amount(
+        "Target",
+        "The target of the period. " + TARGET_HELP,
+        " Over several snapshots, the average per snapshot date, as the actual.",
+    )
     attainment = percent_field(
         "Attainment %",
         "Actual ÷ target, in percent: the share of the target that was won in "
