@@ -56,7 +56,8 @@ class FunnelForecastReport(models.Model):
       one already past, it has no period and needs a date;
     - one per won opportunity, on its closing date: the actuals;
     - one per month of each target, the target being spread evenly over the months
-      of its period, so that months, quarters and years add up.
+      of its period, so that months, quarters and years add up (read from
+      funnel.target.month, as the accuracy analysis does).
 
     The period (``date``) and ``needs_date`` depend on today: they are computed in
     the query (see ``_field_to_sql``), not stored in the view.

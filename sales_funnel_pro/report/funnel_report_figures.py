@@ -199,7 +199,8 @@ class FunnelReportFigures(models.AbstractModel):
     _figures = {}
 
     def _figure_row_sql(self, fname, alias):
-        """The figure ``fname`` of one row, in SQL on the columns of ``alias``."""
+        """The figure ``fname`` of one row, in SQL on the columns of ``alias``
+        (a figure of columns: a per-snapshot average has no meaning on a row)."""
 
         def column(name):
             return SQL.identifier(alias, name)
