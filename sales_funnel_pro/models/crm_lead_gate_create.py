@@ -131,8 +131,10 @@ class CrmLead(models.Model):
                 first=first.name,
             )
         else:
-            criteria = self.env["funnel.stage.criterion"].sudo().browse(
-                [info.id for info in never_met]
+            criteria = (
+                self.env["funnel.stage.criterion"]
+                .sudo()
+                .browse([info.id for info in never_met])
             )
             message = self.env._(
                 "A new opportunity cannot meet these exit criteria of the stages "

@@ -1307,3 +1307,45 @@ class TestStageHistoryQueries(StageHistoryCommon):
                 # crm's create() calls _handle_won_lost() lead by lead, which
                 # searches the won stages each time: 450 more for 450 more leads
                 self.assertEqual(count_500 - count_50, 450)
+
+    def _create_in(self, count, stage, user, **values):
+        vals_list = [
+            dict(vals, stage_id=stage.id, **values)
+            for vals in self._lead_values(count, prefix=f"In {stage.name}")
+        ]
+        return lambda: self.env["crm.lead"].with_user(user).create(vals_list)
+
+    def test_batch_create_in_a_later_stage_50_costs_as_500(self):
+        """Creating opportunities directly in a later stage, judged by the gates
+        of the stages before it, costs the queries of creating 50 plus crm's
+        one per opportunity: past the gates with a sales manager's reason (the
+        checks waived, the first history rows and the chatter noted), and
+        under warning gates (the skipped criteria noted)."""
+        self._without_orm_chunking()
+        cases = [
+            ("waived", self.s3, self.user_manager, {"funnel_waive_reason": "Legacy"}),
+            ("warned", self.s4, self.user_all_leads, {}),
+        ]
+        for case, stage, user, values in cases:
+            with self.subTest(case=case):
+                if case == "warned":
+                    (self.s1 | self.s2).write({"gate_policy": "warn"})
+                self._count_queries(self._create_in(5, stage, user, **values))
+                count_50 = self._count_queries(
+                    self._create_in(50, stage, user, **values)
+                )
+                count_500 = self._count_queries(
+                    self._create_in(500, stage, user, **values)
+                )
+                self.assertEqual(count_500 - count_50, 450)
+                leads = self.env["crm.lead"].search(
+                    [("name", "=like", f"In {stage.name} %")]
+                )
+                self.assertEqual(len(leads), 555)
+                self.assertEqual(leads.stage_id, stage)
+                rows = leads.stage_history_ids
+                if case == "waived":
+                    self.assertEqual(set(rows.mapped("waive_reason")), {"Legacy"})
+                else:
+                    self.assertEqual(len(set(rows.mapped("skipped_criteria"))), 1)
+                    self.assertIn("Demo held", rows[0].skipped_criteria)

@@ -27,7 +27,9 @@ class FunnelLeadImport(models.TransientModel):
         reason = (self.reason or "").strip()
         if not reason:
             raise UserError(
-                self.env._("Give the reason for starting the opportunities past the gates.")
+                self.env._(
+                    "Give the reason for starting the opportunities past the gates."
+                )
             )
         return {
             "type": "ir.actions.client",
