@@ -55,6 +55,7 @@
             "sales_funnel_pro/static/src/scss/sales_funnel_pro.scss",
             "sales_funnel_pro/static/src/activity/*",
             "sales_funnel_pro/static/src/forecast/*",
+            "sales_funnel_pro/static/src/pipeline/*",
         ],
         "web.assets_tests": [
             "sales_funnel_pro/static/tests/tours/*.js",
