@@ -390,4 +390,15 @@ class CrmLead(models.Model):
                 )
             )
         )
+        if event == CREATE and self.env.user.has_group(
+            "sales_team.group_sale_manager"
+        ):
+            lines.append(
+                self.env._(
+                    "As a sales manager, give the Reason to Start Past the Gates: "
+                    "on the Qualification tab of the form, as a column of the "
+                    "import, or once for a whole file with Import Opportunities "
+                    "Past the Gates."
+                )
+            )
         return "\n".join(lines)

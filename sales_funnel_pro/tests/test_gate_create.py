@@ -153,6 +153,11 @@ class TestGateCreate(FunnelCommon):
                 self.assertIn("S1 Start: Budget identified", message)
                 self.assertNotIn("Customer set", message, "met from the values")
                 self.assertNotIn("Competitors known", message, "optional")
+                self.assertEqual(
+                    "As a sales manager, give the Reason to Start Past the Gates"
+                    in message,
+                    user == self.user_manager,
+                )
 
     def test_create_in_open_stage_judged_by_the_gates(self):
         """S4 takes new opportunities, but the checklist of S1 and S2 and the
