@@ -390,9 +390,7 @@ class CrmLead(models.Model):
                 )
             )
         )
-        if event == CREATE and self.env.user.has_group(
-            "sales_team.group_sale_manager"
-        ):
+        if event == CREATE and self.env.user.has_group("sales_team.group_sale_manager"):
             lines.append(
                 self.env._(
                     "As a sales manager, give the Reason to Start Past the Gates: "

@@ -88,9 +88,7 @@ class TestFunnelQuickCreateUi(HttpCase, FunnelCommon):
     def _quick_create_tour(self, user):
         Lead = self.env["crm.lead"].with_context(active_test=False)
         before = Lead.search([])
-        self.start_tour(
-            "/odoo", "sales_funnel_pro_quick_create_tour", login=user.login
-        )
+        self.start_tour("/odoo", "sales_funnel_pro_quick_create_tour", login=user.login)
         created = Lead.search([]) - before
         self.assertRecordValues(
             created,
