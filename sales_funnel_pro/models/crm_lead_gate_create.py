@@ -172,15 +172,16 @@ class CrmLead(models.Model):
         :return: dict crm.lead record -> StartGate
         """
         gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
-        Stage = self.env["crm.stage"]
-        rank = Stage._funnel_rank()
         gated = [
-            (rank.get(stage_id, -1), gate)
+            (stage_id, gate)
             for stage_id, gate in gates.items()
             if gate.policy != "none" and any(info.required for info in gate.criteria)
         ]
         if not gated:
             return {}
+        Stage = self.env["crm.stage"]
+        rank = Stage._funnel_rank()
+        gated = [(rank.get(stage_id, -1), gate) for stage_id, gate in gated]
         lowest = min(stage_rank for stage_rank, __ in gated)
         starting = {}
         for lead in self:

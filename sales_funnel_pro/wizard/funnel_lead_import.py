@@ -37,9 +37,8 @@ class FunnelLeadImport(models.TransientModel):
             "name": self.env._("Import Opportunities Past the Gates"),
             "params": {
                 "active_model": "crm.lead",
-                "context": {
-                    "default_type": "opportunity",
-                    "default_funnel_waive_reason": reason,
-                },
+                # only the reason: a default type would reach the partners the
+                # import creates too
+                "context": {"default_funnel_waive_reason": reason},
             },
         }
