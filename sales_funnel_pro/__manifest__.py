@@ -7,7 +7,7 @@
     "author": "Sales Funnel Pro",
     "website": "https://github.com/sales-funnel-pro/sales_funnel_pro",
     "license": "LGPL-3",
-    "depends": ["crm", "calendar"],
+    "depends": ["crm", "calendar", "base_import"],
     "data": [
         "security/sales_funnel_pro_security.xml",
         "security/ir.model.access.csv",
@@ -24,6 +24,7 @@
         "views/funnel_activity_log_views.xml",
         "views/crm_lead_views.xml",
         "wizard/funnel_gate_waiver_views.xml",
+        "wizard/funnel_lead_import_views.xml",
         "wizard/funnel_template_wizard_views.xml",
         "wizard/funnel_activity_quick_log_views.xml",
         "views/crm_lead_quick_log_views.xml",
@@ -54,6 +55,7 @@
             "sales_funnel_pro/static/src/scss/sales_funnel_pro.scss",
             "sales_funnel_pro/static/src/activity/*",
             "sales_funnel_pro/static/src/forecast/*",
+            "sales_funnel_pro/static/src/pipeline/*",
         ],
         "web.assets_tests": [
             "sales_funnel_pro/static/tests/tours/*.js",

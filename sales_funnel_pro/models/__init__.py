@@ -9,6 +9,7 @@ from . import crm_lead_history
 from . import crm_lead_activity
 from . import crm_lead_forecast
 from . import crm_lead_gate
+from . import crm_lead_gate_create
 from . import funnel_activity_log
 from . import mail_activity_type
 from . import mail_activity

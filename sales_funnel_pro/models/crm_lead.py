@@ -13,7 +13,10 @@ stacks the classes so that the last one imported runs first (outermost):
    neglected opportunities;
 4. ``crm_lead_forecast.py``: the forecast category, closing date pushes, the
    forecast board and the indexes the forecast reads;
-5. ``crm_lead_gate.py``: the exit criteria checks and the gates of stage moves.
+5. ``crm_lead_gate.py``: the exit criteria checks and the gates of stage moves;
+6. ``crm_lead_gate_create.py``: the gates of the start, for an opportunity
+   created (copied, imported) directly in a later stage, or a lead converted
+   there.
 """
 
 from odoo import api, models
@@ -125,10 +128,16 @@ class CrmLead(models.Model):
         """Create opportunities. The concerns' overrides run from the outside
         in, each around the next one:
 
-        1. the gate (``crm_lead_gate``), once the opportunities exist, creates
+        1. the gates of the start (``crm_lead_gate_create``) take the sales
+           manager's reasons out of the values; once the opportunities exist,
+           with their checks and history: refuse those created past unmet
+           criteria of the stages before theirs (``block``) or in a stage that
+           takes no new opportunity, unless a reason waives them, or note the
+           skipped criteria (``warn``);
+        2. the gate (``crm_lead_gate``), once the opportunities exist, creates
            the checks of the stage each one starts in;
-        2. the history (``crm_lead_history``) opens their first history rows;
-        3. this one, the innermost of the addon, then crm's own ``create``.
+        3. the history (``crm_lead_history``) opens their first history rows;
+        4. this one, the innermost of the addon, then crm's own ``create``.
         """
         return super().create(vals_list)
 
@@ -136,17 +145,20 @@ class CrmLead(models.Model):
         """Write opportunities. The concerns' overrides run from the outside in,
         each around the next one:
 
-        1. the gate (``crm_lead_gate``), before anything is written: refuses a
+        1. the gates of the start (``crm_lead_gate_create``), after: judges the
+           leads converted into opportunities as if they were created in their
+           stage;
+        2. the gate (``crm_lead_gate``), before anything is written: refuses a
            move to a later stage whose exit criteria are unmet (``block``), or
            notes them (``warn``); after: notes the skipped criteria on the new
            history rows and in the chatter, and brings the checks in line with
            the new stage, the active flag and the fields the criteria read;
-        2. the forecast (``crm_lead_forecast``): counts the closing dates moved
+        3. the forecast (``crm_lead_forecast``): counts the closing dates moved
            later;
-        3. the history (``crm_lead_history``), after crm's write: closes the
+        4. the history (``crm_lead_history``), after crm's write: closes the
            current history rows of the opportunities that moved, were lost or
            were restored, and opens the new ones;
-        4. this one, the innermost of the addon, then crm's own ``write``.
+        5. this one, the innermost of the addon, then crm's own ``write``.
         """
         return super().write(vals)
 

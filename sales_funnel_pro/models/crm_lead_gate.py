@@ -260,7 +260,17 @@ class CrmLead(models.Model):
 
         :return: dict crm.lead record -> funnel.stage.criterion recordset
         """
-        required = self._funnel_required_criteria(target)
+        return self._funnel_unmet_of(self._funnel_required_criteria(target), checks)
+
+    def _funnel_unmet_of(self, required, checks=None):
+        """Which of the ``required`` criteria are still unmet.
+
+        :param required: dict crm.lead record -> tuple of CriterionInfo, as
+            ``_funnel_required_criteria`` returns
+        :param checks: result of ``_of_leads`` for these opportunities, when the
+            caller has it
+        :return: dict crm.lead record -> funnel.stage.criterion recordset
+        """
         if not required:
             return {}
         leads = self.browse([lead.id for lead in required])

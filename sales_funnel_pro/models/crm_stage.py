@@ -55,6 +55,21 @@ class CrmStage(models.Model):
         "- Block: the move is refused until the criteria are met or a sales "
         "manager waives them.",
     )
+    allow_create = fields.Boolean(
+        string="Opportunities May Be Created Here",
+        compute="_compute_allow_create",
+        store=True,
+        precompute=True,
+        readonly=False,
+        help="Whether an opportunity may be created (copied, imported, converted "
+        "from a lead) directly in this stage when a stage before it has exit "
+        "criteria under a gate: it must then meet them from the values it is "
+        "created with, as a move from the first stage would. Unticked, it starts "
+        "in the first stage of the funnel and moves forward; a sales manager may "
+        "still create it here with a reason. Where no stage before this one has a "
+        "gate, opportunities are created here freely, as in stock CRM. Ticked by "
+        "default on the first open stage of a funnel and on stages without a gate.",
+    )
     criterion_ids = fields.One2many(
         "funnel.stage.criterion", "stage_id", string="Exit Criteria", copy=True
     )
@@ -96,6 +111,29 @@ class CrmStage(models.Model):
                 stage.forecast_category = "closed"
             elif not stage.forecast_category or stage.forecast_category == "closed":
                 stage.forecast_category = "pipeline"
+
+    @api.depends("gate_policy", "is_won")
+    def _compute_allow_create(self):
+        # the first open stage when the stage is created or its gate changes:
+        # reordering the stages later keeps what the administrator chose
+        for stage in self:
+            stage.allow_create = not stage.is_won and (
+                stage.gate_policy == "none" or stage._funnel_is_first_open()
+            )
+
+    def _funnel_is_first_open(self):
+        """Whether no open stage of the stage's funnel (the stages shared by
+        every team, and those of its team) comes before it."""
+        self.ensure_one()
+        domain = [
+            ("is_won", "=", False),
+            ("fold", "=", False),
+            ("team_id", "in", [False, self.team_id.id] if self.team_id else [False]),
+        ]
+        if self._origin.id:
+            domain.append(("id", "!=", self._origin.id))
+        first = self.sudo().search(domain, limit=1)
+        return not first or self.sequence <= first.sequence
 
     @api.depends("criterion_ids.active")
     def _compute_criterion_count(self):
@@ -192,7 +230,15 @@ class CrmStage(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if {"sequence", "name", "is_won", "team_id", "gate_policy"} & vals.keys():
+        if {
+            "sequence",
+            "name",
+            "is_won",
+            "team_id",
+            "fold",
+            "gate_policy",
+            "allow_create",
+        } & vals.keys():
             self.env.registry.clear_cache()
         return res
 
@@ -212,6 +258,50 @@ class CrmStage(models.Model):
             self.sudo().with_context(active_test=False)._search([], order=self._order)
         )
         return {stage_id: rank for rank, stage_id in enumerate(stage_ids)}
+
+    @api.model
+    @tools.ormcache()
+    def _funnel_start_config(self):
+        """Where opportunities start, cached until stages change, so that
+        creating an opportunity reads no stage from the database.
+
+        The first stage of a team's funnel is its first open stage, not won and
+        not folded, among the stages shared by every team and its own: where
+        crm puts a new opportunity of the team.
+
+        :return: dict with ``shared`` (the first stage of the stages shared by
+            every team, or None), ``teams`` (dict team id -> the first stage of
+            the team's own stages) and ``open`` (frozenset of the stages where
+            opportunities may be created)
+        """
+        stages = (
+            self.sudo()
+            .with_context(active_test=False)
+            .search_fetch([], ["team_id", "is_won", "fold", "allow_create"])
+        )
+        shared, teams = None, {}
+        for stage in stages:
+            if stage.is_won or stage.fold:
+                continue
+            if not stage.team_id:
+                shared = shared or stage.id
+            else:
+                teams.setdefault(stage.team_id.id, stage.id)
+        return {
+            "shared": shared,
+            "teams": teams,
+            "open": frozenset(stages.filtered("allow_create").ids),
+        }
+
+    @api.model
+    def _funnel_first_stage_id(self, team_id):
+        """The first stage of the funnel of team ``team_id`` (or of the stages
+        shared by every team, without a team), or None."""
+        config = self._funnel_start_config()
+        rank = self._funnel_rank()
+        candidates = [config["shared"], config["teams"].get(team_id or None)]
+        candidates = [stage_id for stage_id in candidates if stage_id]
+        return min(candidates, key=rank.get) if candidates else None
 
     def _funnel_refresh_leads(self):
         """After their criteria changed: create the missing checks of the

@@ -19,3 +19,4 @@ from . import test_forecast_accuracy
 from . import test_lead_state
 from . import test_demo_loading
 from . import test_target_month
+from . import test_gate_create

@@ -12,7 +12,7 @@ from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval
 from odoo.tools.safe_eval import time as safe_time
 
-from .common import FunnelCommon
+from .common import FIXTURE_REASON, FunnelCommon
 
 # a Wednesday: "this week" began on Monday 10 June
 NOW = "2024-06-12 15:00:00"
@@ -540,7 +540,7 @@ class TestEffortReport(ActivityReportCommon):
 
     def _create_benchmark_leads(self, team, count):
         """``count`` open opportunities of the salesman, with a call and a demo
-        each, created as superuser."""
+        each, created as superuser past the gates."""
         leads = (
             self.env["crm.lead"]
             .sudo()
@@ -552,6 +552,7 @@ class TestEffortReport(ActivityReportCommon):
                         "team_id": team.id,
                         "stage_id": self.s4.id,
                         "user_id": self.user_salesman.id,
+                        "funnel_waive_reason": FIXTURE_REASON,
                     }
                     for index in range(count)
                 ]

@@ -14,7 +14,7 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .. import uninstall_hook
 from ..models.crm_lead_forecast import ROW_COST_FUNCTION
-from .common import FunnelCommon, migration
+from .common import FIXTURE_REASON, FunnelCommon, migration
 from .test_activity_reports import ActivityReportCommon
 
 # a Wednesday in the middle of May, of the second quarter
@@ -649,6 +649,7 @@ class TestForecastReportAccess(ForecastCommon):
                 "stage_id": cls.s3.id,
                 "user_id": False,
                 "expected_revenue": 1000,
+                "funnel_waive_reason": FIXTURE_REASON,
                 "date_deadline": date(2024, 6, 1),
             }
         )
@@ -833,6 +834,7 @@ class TestForecastReportQueries(ForecastCommon):
                         "user_id": self.user_salesman.id,
                         "expected_revenue": 100,
                         "date_deadline": date(2024, 6 + index % 3, 1),
+                        "funnel_waive_reason": FIXTURE_REASON,
                     }
                     for index in range(created, count)
                 ]

@@ -5,7 +5,7 @@ from odoo.tests import freeze_time, users
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
-from .common import FunnelCommon
+from .common import FIXTURE_REASON, FunnelCommon
 
 # a Monday morning
 NOW = "2024-03-04 09:00:00"
@@ -202,6 +202,7 @@ class TestForecastSnapshot(ForecastSnapshotCommon):
                     "stage_id": self.s2.id,
                     "user_id": self.user_salesman.id,
                     "expected_revenue": 100,
+                    "funnel_waive_reason": FIXTURE_REASON,
                 }
                 for index in range(50)
             ]

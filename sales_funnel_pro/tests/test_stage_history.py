@@ -4,7 +4,7 @@ from odoo import fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, tagged
 
-from .common import FunnelCommon
+from .common import FIXTURE_REASON, FunnelCommon
 
 T0 = datetime(2024, 3, 4, 9, 0, 0)
 # Query budgets for 500 opportunities, with the ORM's usual chunking. Measured:
@@ -203,6 +203,7 @@ class TestStageHistory(StageHistoryCommon):
                         "team_id": self.team.id,
                         "stage_id": stage.id,
                         "user_id": self.user_salesman.id,
+                        "funnel_waive_reason": FIXTURE_REASON,
                     }
                     for stage in (self.s1, self.s3, self.won)
                 ]
@@ -805,7 +806,8 @@ class TestStageHistory(StageHistoryCommon):
                     "stage_from_id": False,
                     "stage_id": self.s3.id,
                     "skipped_criteria": False,
-                    "gate_waived": False,
+                    # the fixture starts it in S3 past the gates before
+                    "gate_waived": True,
                     "moved_by_id": self.env.uid,
                 },
                 {
@@ -888,20 +890,21 @@ class TestStageHistoryBackfill(StageHistoryCommon):
         self._flush_tracking(user)
 
     def _create_tracked(self, name, stage, user=None):
+        """Create an opportunity of the salesman in ``stage`` as ``user``
+        (default the salesman), as one request; past S1, it starts there past
+        the gates, created by a sales manager (default) with a reason."""
+        values = {
+            "name": name,
+            "type": "opportunity",
+            "team_id": self.team.id,
+            "stage_id": stage.id,
+            "user_id": self.user_salesman.id,
+        }
+        if stage != self.s1:
+            user = user or self.user_manager
+            values["funnel_waive_reason"] = FIXTURE_REASON
         user = user or self.user_salesman
-        lead = (
-            self.tracked_env["crm.lead"]
-            .with_user(user)
-            .create(
-                {
-                    "name": name,
-                    "type": "opportunity",
-                    "team_id": self.team.id,
-                    "stage_id": stage.id,
-                    "user_id": self.user_salesman.id,
-                }
-            )
-        )
+        lead = self.tracked_env["crm.lead"].with_user(user).create(values)
         self._flush_tracking(user)
         return lead.with_env(self.env)
 
@@ -951,7 +954,7 @@ class TestStageHistoryBackfill(StageHistoryCommon):
         with freeze_time(T0) as frozen:
             journey = self._create_tracked("Journey", self.s1)
             frozen.move_to(_at(0.5))
-            winner = self._create_tracked("Winner", self.s2, self.user_all_leads)
+            winner = self._create_tracked("Winner", self.s2, self.user_manager)
             frozen.move_to(_at(1))
             loser = self._create_tracked("Loser", self.s1)
             frozen.move_to(_at(1.5))
@@ -1026,7 +1029,7 @@ class TestStageHistoryBackfill(StageHistoryCommon):
                 ("lost", self.s2, self.s2, _at(6.5), False, 0.0, True, False),
             ],
         )
-        self.assertEqual(live[winner][0][8], self.user_all_leads, "created by")
+        self.assertEqual(live[winner][0][8], self.user_manager, "created by")
         self.assertEqual(leads.mapped("backward_move_count"), [1, 0, 0, 0])
 
         # opportunities that already have a history are left alone
@@ -1304,3 +1307,45 @@ class TestStageHistoryQueries(StageHistoryCommon):
                 # crm's create() calls _handle_won_lost() lead by lead, which
                 # searches the won stages each time: 450 more for 450 more leads
                 self.assertEqual(count_500 - count_50, 450)
+
+    def _create_in(self, count, stage, user, **values):
+        vals_list = [
+            dict(vals, stage_id=stage.id, **values)
+            for vals in self._lead_values(count, prefix=f"In {stage.name}")
+        ]
+        return lambda: self.env["crm.lead"].with_user(user).create(vals_list)
+
+    def test_batch_create_in_a_later_stage_50_costs_as_500(self):
+        """Creating opportunities directly in a later stage, judged by the gates
+        of the stages before it, costs the queries of creating 50 plus crm's
+        one per opportunity: past the gates with a sales manager's reason (the
+        checks waived, the first history rows and the chatter noted), and
+        under warning gates (the skipped criteria noted)."""
+        self._without_orm_chunking()
+        cases = [
+            ("waived", self.s3, self.user_manager, {"funnel_waive_reason": "Legacy"}),
+            ("warned", self.s4, self.user_all_leads, {}),
+        ]
+        for case, stage, user, values in cases:
+            with self.subTest(case=case):
+                if case == "warned":
+                    (self.s1 | self.s2).write({"gate_policy": "warn"})
+                self._count_queries(self._create_in(5, stage, user, **values))
+                count_50 = self._count_queries(
+                    self._create_in(50, stage, user, **values)
+                )
+                count_500 = self._count_queries(
+                    self._create_in(500, stage, user, **values)
+                )
+                self.assertEqual(count_500 - count_50, 450)
+                leads = self.env["crm.lead"].search(
+                    [("name", "=like", f"In {stage.name} %")]
+                )
+                self.assertEqual(len(leads), 555)
+                self.assertEqual(leads.stage_id, stage)
+                rows = leads.stage_history_ids
+                if case == "waived":
+                    self.assertEqual(set(rows.mapped("waive_reason")), {"Legacy"})
+                else:
+                    self.assertEqual(len(set(rows.mapped("skipped_criteria"))), 1)
+                    self.assertIn("Demo held", rows[0].skipped_criteria)

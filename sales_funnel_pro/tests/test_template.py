@@ -171,6 +171,7 @@ class TemplateCommon(TransactionCase):
             "forecast_category",
             "rotting_days",
             "gate_policy",
+            "allow_create",
             "template_key",
             "write_date",
         ]
@@ -242,6 +243,7 @@ class TestTemplate(TemplateCommon):
                 self.assertEqual(stage.forecast_category, category)
                 self.assertEqual(stage.rotting_days, rotting)
                 self.assertEqual(stage.gate_policy, "block")
+                self.assertEqual(stage.allow_create, key == "start")
                 self.assertEqual(
                     [
                         (c.template_key, c.name, c.kind, c.required, c.active)

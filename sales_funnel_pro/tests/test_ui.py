@@ -70,3 +70,40 @@ class TestFunnelUi(HttpCase, FunnelCommon):
             ],
         )
         self.assertEqual(lead.backward_move_count, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestFunnelQuickCreateUi(HttpCase, FunnelCommon):
+    """The pipeline's quick create says at once where new opportunities may not
+    start, before anything is typed, and offers the first stage instead."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for user in (cls.user_salesman, cls.user_manager):
+            cls.env["crm.team.member"].create(
+                {"crm_team_id": cls.team.id, "user_id": user.id}
+            )
+
+    def _quick_create_tour(self, user):
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        before = Lead.search([])
+        self.start_tour("/odoo", "sales_funnel_pro_quick_create_tour", login=user.login)
+        created = Lead.search([]) - before
+        self.assertRecordValues(
+            created,
+            [
+                {
+                    "name": "Quick deal for the lab",
+                    "stage_id": self.s1.id,
+                    "team_id": self.team.id,
+                    "user_id": user.id,
+                }
+            ],
+        )
+
+    def test_quick_create_tour_salesman(self):
+        self._quick_create_tour(self.user_salesman)
+
+    def test_quick_create_tour_manager(self):
+        self._quick_create_tour(self.user_manager)

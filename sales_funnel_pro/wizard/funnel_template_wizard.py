@@ -191,6 +191,10 @@ class FunnelTemplateWizard(models.TransientModel):
             }
             if key == "won":
                 values["is_won"] = True
+            if key == "start":
+                # where the funnel's new opportunities start, even after stock
+                # stages kept before it
+                values["allow_create"] = True
             if not stage:
                 stage = Stage.create(
                     dict(values, name=name._translate("en_US"), sequence=sequence)
