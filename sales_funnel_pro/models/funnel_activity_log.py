@@ -255,6 +255,7 @@ SELECT l.id, l.partner_id, COALESCE(u.id, l.user_id, m.create_uid), l.team_id,
  WHERE m.model = 'crm.lead'
    AND m.mail_activity_type_id IS NOT NULL
    AND l.id NOT IN (SELECT lead_id FROM logged)
+ ORDER BY m.date, m.id
                 """,
                 uid=self.env.uid,
             )
