@@ -1,5 +1,9 @@
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import formatLang
+
+from .funnel_job import ACTIVE_STATES as ACTIVE
+from .funnel_stage_criterion import DEFER_REFRESH_KEY
 
 FORECAST_CATEGORIES = [
     ("pipeline", "Pipeline"),
@@ -80,6 +84,19 @@ class CrmStage(models.Model):
         index="btree_not_null",
         help="Technical key of the stage in the professional funnel template.",
     )
+    funnel_job_id = fields.Many2one(
+        "funnel.job",
+        string="Background Job",
+        compute="_compute_funnel_job_id",
+        groups="sales_team.group_sale_manager",
+        help="The background job bringing the checks of the opportunities of "
+        "this stage in line with its exit criteria, while it runs.",
+    )
+    funnel_job_progress = fields.Char(
+        string="Checks Progress",
+        compute="_compute_funnel_job_id",
+        groups="sales_team.group_sale_manager",
+    )
 
     @api.depends("is_won")
     def _compute_win_rate(self):
@@ -121,6 +138,24 @@ class CrmStage(models.Model):
             row = rates.get(stage._origin.id)
             stage.historical_win_rate = row.win_rate if row else 0.0
             stage.historical_sample_size = row.sample_size if row else 0
+
+    def _compute_funnel_job_id(self):
+        jobs = (
+            self.env["funnel.job"]
+            .sudo()
+            .search([("kind", "in", ("template", "checks")), ("state", "in", ACTIVE)])
+        )
+        for stage in self:
+            job = next(
+                (
+                    job
+                    for job in jobs
+                    if stage._origin.id in (job.params or {}).get("stage_ids", [])
+                ),
+                jobs.browse(),
+            )
+            stage.funnel_job_id = job
+            stage.funnel_job_progress = job.progress_text
 
     @api.constrains("win_rate")
     def _check_win_rate(self):
@@ -213,10 +248,97 @@ class CrmStage(models.Model):
         )
         return {stage_id: rank for rank, stage_id in enumerate(stage_ids)}
 
-    def _funnel_refresh_leads(self):
+    # ------------------------------------------------------------
+    # Checks of the opportunities
+    # ------------------------------------------------------------
+
+    def _funnel_refresh_leads(self, kind="checks", changes=None):
         """After their criteria changed: create the missing checks of the
         opportunities in these stages, re-evaluate their automatic criteria and
-        recompute their qualification."""
-        leads = self.env["crm.lead"].sudo().search([("stage_id", "in", self.ids)])
+        recompute their qualification.
+
+        Up to the background threshold of opportunities, at once; beyond, in a
+        background job of ``kind`` ("checks", or "template" for the
+        professional funnel, whose ``changes`` it reports when done).
+
+        :raise UserError: a background job is still bringing the checks of one
+            of these stages in line
+        :return: the background job, if one was started
+        """
+        if not self:
+            return None
+        running = self._funnel_checks_job()
+        if running:
+            raise UserError(running[0]._busy_message())
+        Lead = self.env["crm.lead"].sudo()
+        domain = [("stage_id", "in", self.ids)]
+        Job = self.env["funnel.job"]
+        count = Lead.search_count(domain)
+        if not Job._in_background(count):
+            self._funnel_job_sync_checks(None, Lead.search(domain))
+            return None
+        return Job._start(
+            kind,
+            self._funnel_check_count(),
+            target=self if kind == "checks" and len(self) == 1 else None,
+            domain=domain,
+            model="crm.lead",
+            params={"stage_ids": self.ids, "changes": changes or [], "leads": count},
+            name=self.env._("Apply the professional funnel")
+            if kind == "template"
+            else self.env._(
+                "Exit criteria checks of %(stages)s",
+                stages=", ".join(f"“{stage.name}”" for stage in self),
+            ),
+        )
+
+    def _funnel_refresh_leads_unless_deferred(self):
+        """``_funnel_refresh_leads``, unless the caller does it itself later
+        (``DEFER_REFRESH_KEY``)."""
+        if not self.env.context.get(DEFER_REFRESH_KEY):
+            self._funnel_refresh_leads()
+
+    def _funnel_check_count(self):
+        """The checks of the opportunities of these stages, one per opportunity
+        and criterion of its stage (one for a stage without criteria): the units
+        of a checks job."""
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
+        return sum(
+            count * max(len(gates[stage.id].criteria) if stage.id in gates else 0, 1)
+            for stage, count in self.env["crm.lead"]
+            .sudo()
+            ._read_group([("stage_id", "in", self.ids)], ["stage_id"], ["__count"])
+        )
+
+    def _funnel_checks_job(self):
+        """The unfinished background jobs bringing the checks of these stages in
+        line."""
+        return self.sudo().funnel_job_id
+
+    @api.model
+    def _funnel_job_sync_checks(self, job, leads):
+        """Bring the checks of ``leads`` in line with their stage (a chunk of a
+        checks or template job, or all of them in the request).
+
+        :return: the checks looked at (see ``_funnel_check_count``)
+        """
+        leads = leads.sudo()
         self.env["funnel.lead.check"]._sync(leads)
         leads._funnel_checks_changed()
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
+        return sum(
+            max(len(gates[lead.stage_id.id].criteria) if lead.stage_id.id in gates else 0, 1)
+            for lead in leads
+        )
+
+    @api.model
+    def _funnel_job_checks_done(self, job):
+        lines = list(job.params.get("changes") or [])
+        lines.append(
+            self.env._(
+                "The exit criteria checks of %(count)s opportunities are in line "
+                "with their stage.",
+                count=formatLang(self.env, job.params.get("leads", 0), digits=0),
+            )
+        )
+        return "\n".join(lines)
