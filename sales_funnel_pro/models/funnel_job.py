@@ -274,14 +274,13 @@ class FunnelJob(models.Model):
     @api.model
     def _running(self, kind, target=None):
         """The queued or running job of ``kind`` about ``target``, if any."""
+        about = (
+            [("res_model", "=", target._name), ("res_id", "=", target.id)]
+            if target
+            else [("res_model", "=", False)]
+        )
         return self.sudo().search(
-            [
-                ("kind", "=", kind),
-                ("res_model", "=", target._name if target else False),
-                ("res_id", "=", target.id if target else False),
-                ("state", "in", ACTIVE_STATES),
-            ],
-            limit=1,
+            [("kind", "=", kind), ("state", "in", ACTIVE_STATES), *about], limit=1
         )
 
     @api.model
@@ -398,7 +397,7 @@ class FunnelJob(models.Model):
                 "type": "info",
                 "title": self.env._("Started in the background"),
                 "message": self.env._(
-                    "%(job)s: %(total)s %(unit)s. You will be notified when it is "
+                    "%(job)s (%(total)s %(unit)s). You will be notified when it is "
                     "finished. %%s",
                     job=self.name,
                     total=formatLang(self.env, self.total, digits=0),
@@ -468,6 +467,7 @@ class FunnelJob(models.Model):
         :return: the job, or an empty recordset
         """
         cr = self.env.cr
+        self.flush_model(["state"])
         try:
             with cr.savepoint(flush=False):
                 cr.execute(
@@ -495,6 +495,7 @@ class FunnelJob(models.Model):
     @api.model
     def _remaining(self):
         """Units of work left in the unfinished jobs (at least one each)."""
+        self.flush_model(["state", "total", "done"])
         self.env.cr.execute(
             SQL(
                 "SELECT COALESCE(SUM(GREATEST(total - done, 1)), 0) FROM funnel_job "
