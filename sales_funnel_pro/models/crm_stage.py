@@ -327,7 +327,12 @@ class CrmStage(models.Model):
         leads._funnel_checks_changed()
         gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
         return sum(
-            max(len(gates[lead.stage_id.id].criteria) if lead.stage_id.id in gates else 0, 1)
+            max(
+                len(gates[lead.stage_id.id].criteria)
+                if lead.stage_id.id in gates
+                else 0,
+                1,
+            )
             for lead in leads
         )
 

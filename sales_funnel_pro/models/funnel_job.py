@@ -50,6 +50,7 @@ CRON_TIME_BUDGET = 5.0
 # a chunk that fails this many times in a row fails its job
 MAX_ATTEMPTS = 3
 CRON_XMLID = "sales_funnel_pro.ir_cron_funnel_job"
+JOB_ACTION_XMLID = "sales_funnel_pro.funnel_job_action"
 MANAGER_GROUP = "sales_team.group_sale_manager"
 
 JOB_STATES = [
@@ -96,9 +97,7 @@ class FunnelJob(models.Model):
         readonly=True,
         index=True,
     )
-    state = fields.Selection(
-        JOB_STATES, default="queued", required=True, readonly=True
-    )
+    state = fields.Selection(JOB_STATES, default="queued", required=True, readonly=True)
     user_id = fields.Many2one(
         "res.users",
         string="Started By",
@@ -406,7 +405,7 @@ class FunnelJob(models.Model):
                 "links": [
                     {
                         "label": self.env._("Follow its progress"),
-                        "url": f"/odoo/action-sales_funnel_pro.funnel_job_action/{self.id}",
+                        "url": f"/odoo/action-{JOB_ACTION_XMLID}/{self.id}",
                     }
                 ],
                 "sticky": False,
@@ -449,7 +448,8 @@ class FunnelJob(models.Model):
                 break
             done += job._run_chunk()
             if auto_commit:
-                self.env.cr.commit()
+                # the cron's own transaction: a chunk stays done whatever follows
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             if time.monotonic() >= deadline:
                 break
         remaining = self._remaining()

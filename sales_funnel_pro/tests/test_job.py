@@ -252,14 +252,16 @@ class TestJob(JobCommon):
             job = self._job("quick_log")
             with self.assertRaisesRegex(
                 UserError,
-                r"already queued, 0 % done \(0 of 7 opportunities\), started by Sam Salesman",
+                r"already queued, 0 % done \(0 of 7 opportunities\), "
+                r"started by Sam Salesman",
             ):
                 self._quick_log(self.leads)
             self._run_chunk(job)
             self._run_chunk(job)
             with self.assertRaisesRegex(
                 UserError,
-                r"“Log “Site visit” on 7 opportunities” is already running, 57 % done \(4 of 7 opportunities\)",
+                r"“Log “Site visit” on 7 opportunities” is already running, "
+                r"57 % done \(4 of 7 opportunities\)",
             ):
                 self._quick_log(self.leads[:4])
             # another salesperson's logging is another job
