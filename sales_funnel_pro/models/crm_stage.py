@@ -143,7 +143,9 @@ class CrmStage(models.Model):
         jobs = (
             self.env["funnel.job"]
             .sudo()
-            .search([("kind", "in", ("template", "checks")), ("state", "in", ACTIVE)])
+            .search(
+                [("kind", "in", ("template", "stage_refresh")), ("state", "in", ACTIVE)]
+            )
         )
         for stage in self:
             job = next(
@@ -229,6 +231,9 @@ class CrmStage(models.Model):
         res = super().write(vals)
         if {"sequence", "name", "is_won", "team_id", "gate_policy"} & vals.keys():
             self.env.registry.clear_cache()
+        if {"forecast_category", "is_won"} & vals.keys():
+            # the opportunities' forecast categories: in the background if many
+            self._funnel_refresh_leads_unless_deferred(checks=self.browse())
         return res
 
     def unlink(self):
@@ -249,101 +254,113 @@ class CrmStage(models.Model):
         return {stage_id: rank for rank, stage_id in enumerate(stage_ids)}
 
     # ------------------------------------------------------------
-    # Checks of the opportunities
+    # The opportunities of changed stages
     # ------------------------------------------------------------
 
-    def _funnel_refresh_leads(self, kind="checks", changes=None):
-        """After their criteria changed: create the missing checks of the
-        opportunities in these stages, re-evaluate their automatic criteria and
-        recompute their qualification.
+    def _funnel_refresh_leads(self, kind="stage_refresh", changes=None, checks=None):
+        """After the criteria or the forecast category of these stages changed:
+        bring their opportunities in line. The checks of the opportunities of
+        the ``checks`` stages (default: all of these) are synced (the missing
+        ones created, the automatic ones re-evaluated, the qualification
+        recomputed), and the forecast categories the ORM has yet to recompute
+        after the change of their stage's are recomputed.
 
-        Up to the background threshold of opportunities, at once; beyond, in a
-        background job of ``kind`` ("checks", or "template" for the
-        professional funnel, whose ``changes`` it reports when done).
+        Up to the background threshold of opportunities, at once (the forecast
+        categories when the transaction is flushed); beyond, in a background
+        job of ``kind`` ("stage_refresh", or "template" for the professional
+        funnel, whose ``changes`` it reports when done).
 
-        :raise UserError: a background job is still bringing the checks of one
-            of these stages in line
+        :raise UserError: a background job is still bringing the opportunities
+            of one of these stages in line
         :return: the background job, if one was started
         """
-        if not self:
+        checks = self if checks is None else checks
+        Lead = self.env["crm.lead"].sudo()
+        category = Lead._fields["forecast_category"]
+        pending = (
+            self.env.records_to_compute(category)
+            .sudo()
+            .filtered(lambda lead: lead.stage_id in self)
+        )
+        stages = checks | pending.stage_id
+        if not stages:
             return None
-        running = self._funnel_checks_job()
+        running = stages._funnel_checks_job()
         if running:
             raise UserError(running[0]._busy_message())
-        Lead = self.env["crm.lead"].sudo()
-        domain = [("stage_id", "in", self.ids)]
+        domain = [("stage_id", "in", stages.ids)]
         Job = self.env["funnel.job"]
         count = Lead.search_count(domain)
+        params = {
+            "stage_ids": stages.ids,
+            "check_stage_ids": checks.ids,
+            "category_stage_ids": pending.stage_id.ids,
+            "changes": changes or [],
+        }
         if not Job._in_background(count):
-            self._funnel_job_sync_checks(None, Lead.search(domain))
+            if checks:
+                self._funnel_job_sync_checks(
+                    None, Lead.search([("stage_id", "in", checks.ids)]), params
+                )
             return None
+        # left to the job, which recomputes them chunk by chunk
+        self.env.remove_to_compute(category, pending)
         return Job._start(
             kind,
-            self._funnel_check_count(),
-            target=self if kind == "checks" and len(self) == 1 else None,
+            count,
+            target=stages if kind == "stage_refresh" and len(stages) == 1 else None,
             domain=domain,
             model="crm.lead",
-            params={"stage_ids": self.ids, "changes": changes or [], "leads": count},
+            params=params,
             name=self.env._("Apply the professional funnel")
             if kind == "template"
             else self.env._(
-                "Exit criteria checks of %(stages)s",
-                stages=", ".join(f"“{stage.name}”" for stage in self),
+                "Apply the changes of %(stages)s to their opportunities",
+                stages=", ".join(f"“{stage.name}”" for stage in stages),
             ),
         )
 
-    def _funnel_refresh_leads_unless_deferred(self):
+    def _funnel_refresh_leads_unless_deferred(self, checks=None):
         """``_funnel_refresh_leads``, unless the caller does it itself later
         (``DEFER_REFRESH_KEY``)."""
         if not self.env.context.get(DEFER_REFRESH_KEY):
-            self._funnel_refresh_leads()
-
-    def _funnel_check_count(self):
-        """The checks of the opportunities of these stages, one per opportunity
-        and criterion of its stage (one for a stage without criteria): the units
-        of a checks job."""
-        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
-        return sum(
-            count * max(len(gates[stage.id].criteria) if stage.id in gates else 0, 1)
-            for stage, count in self.env["crm.lead"]
-            .sudo()
-            ._read_group([("stage_id", "in", self.ids)], ["stage_id"], ["__count"])
-        )
+            self._funnel_refresh_leads(checks=checks)
 
     def _funnel_checks_job(self):
-        """The unfinished background jobs bringing the checks of these stages in
-        line."""
+        """The unfinished background jobs bringing the opportunities of these
+        stages in line."""
         return self.sudo().funnel_job_id
 
     @api.model
-    def _funnel_job_sync_checks(self, job, leads):
-        """Bring the checks of ``leads`` in line with their stage (a chunk of a
-        checks or template job, or all of them in the request).
-
-        :return: the checks looked at (see ``_funnel_check_count``)
-        """
+    def _funnel_job_sync_checks(self, job, leads, params=None):
+        """Bring ``leads`` in line with their stage, as ``params`` (the job's)
+        say: their checks, and their forecast category (a chunk of a
+        stage_refresh or template job, or all of them in the request)."""
+        params = job.params if job else params
         leads = leads.sudo()
-        self.env["funnel.lead.check"]._sync(leads)
-        leads._funnel_checks_changed()
-        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
-        return sum(
-            max(
-                len(gates[lead.stage_id.id].criteria)
-                if lead.stage_id.id in gates
-                else 0,
-                1,
-            )
-            for lead in leads
+        synced = leads.filtered(
+            lambda lead: lead.stage_id.id in params["check_stage_ids"]
         )
+        self.env["funnel.lead.check"]._sync(synced)
+        synced._funnel_checks_changed()
+        recategorized = leads.filtered(
+            lambda lead: lead.stage_id.id in params["category_stage_ids"]
+        )
+        if recategorized:
+            category = recategorized._fields["forecast_category"]
+            self.env.add_to_compute(category, recategorized)
+            # now, as the user who started the job (the author of the tracking)
+            recategorized.flush_recordset(["forecast_category"])
+        return len(leads)
 
     @api.model
     def _funnel_job_checks_done(self, job):
         lines = list(job.params.get("changes") or [])
         lines.append(
             self.env._(
-                "The exit criteria checks of %(count)s opportunities are in line "
-                "with their stage.",
-                count=formatLang(self.env, job.params.get("leads", 0), digits=0),
+                "Its %(count)s opportunities are in line with their stages: exit "
+                "criteria checks, qualification and forecast category.",
+                count=formatLang(self.env, job.total, digits=0),
             )
         )
         return "\n".join(lines)

@@ -61,7 +61,6 @@ JOB_STATES = [
 ]
 ACTIVE_STATES = ("queued", "running")
 UNITS = {
-    "checks": _lt("checks"),
     "opportunities": _lt("opportunities"),
     "steps": _lt("steps"),
 }
@@ -85,7 +84,7 @@ class FunnelJob(models.Model):
     kind = fields.Selection(
         [
             ("template", "Professional funnel"),
-            ("checks", "Exit criteria checks"),
+            ("stage_refresh", "Stage changes applied to opportunities"),
             ("win_rate", "Historical win rates"),
             ("snapshot", "Forecast snapshot"),
             ("quick_log", "Mass activity log"),
@@ -213,15 +212,15 @@ class FunnelJob(models.Model):
                 "crm.stage",
                 "_funnel_job_sync_checks",
                 "_funnel_job_checks_done",
-                "checks",
+                "opportunities",
                 True,
                 1000,
             ),
-            "checks": JobKind(
+            "stage_refresh": JobKind(
                 "crm.stage",
                 "_funnel_job_sync_checks",
                 "_funnel_job_checks_done",
-                "checks",
+                "opportunities",
                 True,
                 1000,
             ),

@@ -367,7 +367,7 @@ class TestJob(JobCommon):
 
     def test_salesman_refused_manager_jobs(self):
         Job = self.Job.with_user(self.user_salesman)
-        for kind in ("template", "checks", "win_rate", "snapshot"):
+        for kind in ("template", "stage_refresh", "win_rate", "snapshot"):
             with (
                 self.subTest(kind=kind),
                 self.assertRaisesRegex(AccessError, "Only sales managers may start"),

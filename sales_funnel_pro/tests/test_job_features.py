@@ -14,7 +14,8 @@ class TestJobTemplate(TemplateCommon):
     Crm's stock stages New, Qualified and Proposition are named as the
     template's first three stages, so that the template adopts them with their
     opportunities: 3, 2 and 2 opportunities (7 in all), whose checks the
-    template creates (3, 2 and 3 criteria: 9 + 4 + 6 = 19 checks).
+    template creates (3, 2 and 3 criteria: 9 + 4 + 6 = 19 checks), and the
+    last two move to the Best Case forecast category of Solution & quote.
     """
 
     @classmethod
@@ -83,6 +84,7 @@ class TestJobTemplate(TemplateCommon):
                     lead.qualification_required_count,
                     lead.qualification_progress,
                     lead.gate_ready,
+                    lead.forecast_category,
                 )
                 for lead in self.leads
             ],
@@ -107,33 +109,35 @@ class TestJobTemplate(TemplateCommon):
         self.assertEqual(len(self._template_stages()), 5)
         self.assertEqual(self._result()[0], [])
         job = wizard.job_id.sudo()
-        self.assertEqual((job.kind, job.state, job.total), ("template", "queued", 19))
+        self.assertEqual((job.kind, job.state, job.total), ("template", "queued", 7))
         self.assertEqual(wizard.summary, summary, "the same summary, at once")
-        self.assertEqual(wizard.job_progress_text, "Queued: 0 of 19 checks")
+        self.assertEqual(wizard.job_progress_text, "Queued: 0 of 7 opportunities")
         # the stage form says what runs
         start = self._template_stages()["start"].with_user(self.user_manager)
         self.assertEqual(start.funnel_job_id, job)
         job.chunk_size = 2
 
         locked = self.Job.sudo()._acquire()
-        self.assertEqual(locked._run_chunk(), 6, "two opportunities of Start")
+        self.assertEqual(locked._run_chunk(), 2, "two opportunities of Start")
         start.invalidate_recordset()
-        self.assertEqual(start.funnel_job_progress, "Running… 6 of 19 checks (32 %)")
+        self.assertEqual(
+            start.funnel_job_progress, "Running… 2 of 7 opportunities (29 %)"
+        )
         # the criteria of its stages wait for it
-        with self.assertRaisesRegex(UserError, "already running, 32 % done"):
+        with self.assertRaisesRegex(UserError, "already running, 29 % done"):
             start.criterion_ids[:1].with_user(self.user_manager).required = False
         with self.assertRaisesRegex(UserError, "already running"):
             self._wizard().action_apply()
 
         self.Job._cron_run()
-        self.assertEqual((job.state, job.done), ("done", 19))
+        self.assertEqual((job.state, job.done), ("done", 7))
         self.assertEqual(self._result(), expected)
         start.invalidate_recordset()
         self.assertFalse(start.funnel_job_id)
         self.assertEqual(
             job.summary,
-            summary + "\nThe exit criteria checks of 7 opportunities are in line "
-            "with their stage.",
+            summary + "\nIts 7 opportunities are in line with their stages: exit "
+            "criteria checks, qualification and forecast category.",
         )
         note = job.message_ids[:1]
         self.assertIn("Created stage", note.body)
@@ -148,10 +152,15 @@ class TestJobTemplate(TemplateCommon):
             self.env["funnel.stage.criterion"].with_user(self.user_manager).create(
                 {"stage_id": start.id, "name": "Site known"}
             )
-        job = self.Job.sudo().search([("kind", "=", "checks")])
+        job = self.Job.sudo().search([("kind", "=", "stage_refresh")])
         self.assertEqual(
             (job.res_model, job.res_id, job.total, job.name),
-            ("crm.stage", start.id, 12, "Exit criteria checks of “Start”"),
+            (
+                "crm.stage",
+                start.id,
+                3,
+                "Apply the changes of “Start” to their opportunities",
+            ),
         )
         self.Job._cron_run()
         self.assertEqual(job.state, "done")
@@ -159,6 +168,38 @@ class TestJobTemplate(TemplateCommon):
             len(self.leads.filtered(lambda lead: lead.stage_id == start).check_ids),
             12,
         )
+
+    def test_stage_category_change_on_a_large_stage(self):
+        """The forecast category of a stage with many opportunities: theirs are
+        recomputed by a job, tracked as the manager who changed it."""
+        self._apply()
+        start = self._template_stages()["start"].with_user(self.user_manager)
+        leads = self.leads.filtered(lambda lead: lead.stage_id == start)
+        with background_threshold(2):
+            start.forecast_category = "best_case"
+        self.env.flush_all()
+        job = self.Job.sudo().search([("kind", "=", "stage_refresh")])
+        self.assertEqual((job.total, job.params["check_stage_ids"]), (3, []))
+        self.assertEqual(set(leads.mapped("forecast_category")), {"pipeline"})
+        leads.message_ids.unlink()
+        self.Job.with_context(tracking_disable=False)._cron_run()
+        leads.invalidate_recordset()
+        self.assertEqual(set(leads.mapped("forecast_category")), {"best_case"})
+        tracking = leads.message_ids.tracking_value_ids
+        self.assertEqual(len(tracking), 3, "tracked as the synchronous write does")
+        self.assertEqual(leads.message_ids.author_id, self.user_manager.partner_id)
+        # small stages: at once, as before
+        stage = self._template_stages()["needs"].with_user(self.user_manager)
+        stage.forecast_category = "commit"
+        self.assertEqual(
+            set(
+                self.leads.filtered(lambda l: l.stage_id == stage).mapped(
+                    "forecast_category"
+                )
+            ),
+            {"commit"},
+        )
+        self.assertEqual(len(self.Job.sudo().search([])), 1)
 
     def test_below_threshold_at_once(self):
         wizard = self._wizard()

@@ -158,8 +158,10 @@ class FunnelTemplateWizard(models.TransientModel):
         when they are many."""
         self.ensure_one()
         self.env["funnel.job"]._check_not_running("template")
-        changes, stages = self._set_up_template()
-        job = stages._funnel_refresh_leads(kind="template", changes=changes)
+        changes, stages, refresh = self._set_up_template()
+        job = stages._funnel_refresh_leads(
+            kind="template", changes=changes, checks=refresh
+        )
         self.write(
             {
                 "state": "done",
@@ -193,10 +195,11 @@ class FunnelTemplateWizard(models.TransientModel):
 
         :return: list of human-readable changes
         """
-        changes, stages = self._set_up_template()
-        stages._funnel_job_sync_checks(
+        changes, __, refresh = self._set_up_template()
+        refresh._funnel_job_sync_checks(
             None,
-            self.env["crm.lead"].sudo().search([("stage_id", "in", stages.ids)]),
+            self.env["crm.lead"].sudo().search([("stage_id", "in", refresh.ids)]),
+            {"check_stage_ids": refresh.ids, "category_stage_ids": []},
         )
         return changes
 
@@ -209,19 +212,20 @@ class FunnelTemplateWizard(models.TransientModel):
         name, and the won stage by being the shared won stage), so applying twice
         changes nothing. Stages and criteria of the user are never deleted.
 
-        :return: (list of human-readable changes, the stages whose criteria
-            changed)
+        :return: (list of human-readable changes, the stages of the template,
+            those of them whose criteria changed)
         """
-        changes, stages = self.with_context(
+        changes, stages, refresh = self.with_context(
             **{DEFER_REFRESH_KEY: True}
         )._set_up_template_records()
-        return changes, stages.with_context(**{DEFER_REFRESH_KEY: False})
+        context = {DEFER_REFRESH_KEY: False}
+        return changes, stages.with_context(**context), refresh.with_context(**context)
 
     @api.model
     def _set_up_template_records(self):
         Stage = self.env["crm.stage"].with_context(lang="en_US")
         changes = []
-        refresh = self.env["crm.stage"]
+        stages = refresh = self.env["crm.stage"]
         for (
             key,
             name,
@@ -260,6 +264,7 @@ class FunnelTemplateWizard(models.TransientModel):
                 if updates:
                     stage.write(updates)
                     changes.append(self._describe_stage_update(stage, updates))
+            stages |= stage
             for criterion_values in criteria:
                 change, changed = self._apply_template_criterion(
                     stage, *criterion_values
@@ -279,7 +284,7 @@ class FunnelTemplateWizard(models.TransientModel):
                     stages=", ".join(others.mapped("name")),
                 )
             )
-        return changes, refresh
+        return changes, stages, refresh
 
     @api.model
     def _describe_stage_update(self, stage, updates):
