@@ -494,8 +494,9 @@ def report(bench, args):
         ) = row
         seconds = longest.total_seconds() if longest else 0.0
         print(
-            f"  {label}: {state}, {done:,} of {total:,} checks in {duration:.0f} s "
-            f"({done / duration:,.0f} checks/s), {rounds} cron rounds, {runs} runs "
+            f"  {label}: {state}, {done:,} of {total:,} opportunities in "
+            f"{duration:.0f} s ({checks / duration:,.0f} checks/s), {rounds} cron "
+            f"rounds, {runs} runs "
             f"of _cron_run (longest {seconds:.1f} s), last progress "
             f"reported done={last_done} remaining={last_remaining}; "
             f"{checks:,} checks in the table"

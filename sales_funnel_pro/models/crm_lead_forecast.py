@@ -181,12 +181,15 @@ class CrmLead(models.Model):
         """Refuse, writing nothing, what choosing ``category`` for these
         opportunities would refuse (see ``_funnel_category_override`` and
         ``_check_forecast_category_override``)."""
+        # of many opportunities, read these columns only
+        self.fetch(["stage_id", "user_id"])
         self._funnel_check_category_owner()
         for lead in self:
             lead._funnel_category_override(category)
 
     def _funnel_category_refused(self, category):
         """The opportunities for which choosing ``category`` would be refused."""
+        self.fetch(["stage_id", "user_id"])
         refused = self._funnel_category_others()
         for lead in self - refused:
             try:

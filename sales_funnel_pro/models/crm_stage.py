@@ -89,11 +89,11 @@ class CrmStage(models.Model):
         string="Background Job",
         compute="_compute_funnel_job_id",
         groups="sales_team.group_sale_manager",
-        help="The background job bringing the checks of the opportunities of "
-        "this stage in line with its exit criteria, while it runs.",
+        help="While it runs, the background job applying the changes of this "
+        "stage (exit criteria, forecast category) to its opportunities.",
     )
     funnel_job_progress = fields.Char(
-        string="Checks Progress",
+        string="Background Progress",
         compute="_compute_funnel_job_id",
         groups="sales_team.group_sale_manager",
     )

@@ -45,7 +45,7 @@ BACKGROUND_THRESHOLD = 2000
 # seconds of chunks per run of the cron: ir.cron runs it up to 10 times in a
 # round, and a round must stay within the cron worker's limits (limit_time_cpu,
 # limit_time_real_cron)
-CRON_TIME_BUDGET = 5.0
+CRON_TIME_BUDGET = 3.0
 # a chunk that fails this many times in a row fails its job
 MAX_ATTEMPTS = 3
 CRON_XMLID = "sales_funnel_pro.ir_cron_funnel_job"
@@ -364,23 +364,30 @@ class FunnelJob(models.Model):
 
     def _busy_message(self):
         self.ensure_one()
-        return self.env._(
-            "“%(job)s” is already %(state)s, %(percent)s %% done (%(figures)s), "
-            "started by %(user)s on %(date)s. It cannot be started again before it "
-            "is finished; %(user)s will be notified.",
-            job=self.name,
-            state=dict(self._fields["state"]._description_selection(self.env))[
-                self.state
-            ].lower(),
-            percent=round(self.progress),
-            figures=self.env._(
+        values = {
+            "job": self.name,
+            "percent": round(self.progress),
+            "figures": self.env._(
                 "%(done)s of %(total)s %(unit)s",
                 done=formatLang(self.env, self.done, digits=0),
                 total=formatLang(self.env, self.total, digits=0),
                 unit=self.unit,
             ),
-            user=self.user_id.name,
-            date=format_datetime(self.env, self.create_date),
+            "user": self.user_id.name,
+            "date": format_datetime(self.env, self.create_date),
+        }
+        if self.state == "queued":
+            return self.env._(
+                "“%(job)s” is already queued, %(percent)s %% done (%(figures)s), "
+                "started by %(user)s on %(date)s. It cannot be started again before "
+                "it is finished; %(user)s will be notified.",
+                **values,
+            )
+        return self.env._(
+            "“%(job)s” is already running, %(percent)s %% done (%(figures)s), "
+            "started by %(user)s on %(date)s. It cannot be started again before it "
+            "is finished; %(user)s will be notified.",
+            **values,
         )
 
     def _started_action(self, next_action=None):

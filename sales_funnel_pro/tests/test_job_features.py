@@ -193,7 +193,7 @@ class TestJobTemplate(TemplateCommon):
         stage.forecast_category = "commit"
         self.assertEqual(
             set(
-                self.leads.filtered(lambda l: l.stage_id == stage).mapped(
+                self.leads.filtered(lambda lead: lead.stage_id == stage).mapped(
                     "forecast_category"
                 )
             ),

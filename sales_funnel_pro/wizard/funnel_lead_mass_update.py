@@ -22,7 +22,12 @@ class FunnelLeadMassUpdate(models.TransientModel):
 
     change = fields.Selection(CHANGES, required=True, default="stage_move")
     lead_ids = fields.Many2many(
-        "crm.lead", string="Opportunities", required=True, readonly=True
+        "crm.lead",
+        string="Opportunities",
+        required=True,
+        readonly=True,
+        # the selection as it is (reading it checks nothing of thousands of rows)
+        context={"active_test": False},
     )
     lead_count = fields.Integer(string="Selected", compute="_compute_lead_count")
     in_background = fields.Boolean(compute="_compute_lead_count")
@@ -43,6 +48,8 @@ class FunnelLeadMassUpdate(models.TransientModel):
         self.ensure_one()
         leads = self.lead_ids
         values = self._values()
+        # of many opportunities, read the columns that the record rules read only
+        leads.fetch(["company_id", "user_id", "team_id"])
         leads.check_access("write")
         Job = self.env["funnel.job"]
         if not Job._in_background(len(leads)):
@@ -50,6 +57,9 @@ class FunnelLeadMassUpdate(models.TransientModel):
             return {"type": "ir.actions.act_window_close"}
         Job._check_not_running(self.change, self.env.user)
         if self.change == "stage_move":
+            # of many opportunities, read the columns the gates read only
+            gate_fields = self.env["funnel.stage.criterion"]._funnel_gate_field_names()
+            leads.fetch(["stage_id", "team_id", *gate_fields])
             leads._funnel_check_gates(self.stage_id)
         else:
             leads._funnel_check_category_change(self.forecast_category)

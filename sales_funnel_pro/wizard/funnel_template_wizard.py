@@ -147,8 +147,8 @@ class FunnelTemplateWizard(models.TransientModel):
         "funnel.job",
         string="Background Job",
         readonly=True,
-        help="The job applying the exit criteria to the existing opportunities, "
-        "when they are too many to do it at once.",
+        help="The job applying the funnel to the existing opportunities, when "
+        "they are too many to do it at once.",
     )
     job_progress_text = fields.Char(related="job_id.progress_text")
 
