@@ -277,11 +277,9 @@ class CrmStage(models.Model):
         checks = self if checks is None else checks
         Lead = self.env["crm.lead"].sudo()
         category = Lead._fields["forecast_category"]
-        pending = (
-            self.env.records_to_compute(category)
-            .sudo()
-            .filtered(lambda lead: lead.stage_id in self)
-        )
+        pending = self.env.records_to_compute(category).sudo()
+        pending.fetch(["stage_id"])  # of many opportunities, this column only
+        pending = pending.filtered(lambda lead: lead.stage_id in self)
         stages = checks | pending.stage_id
         if not stages:
             return None
