@@ -438,3 +438,21 @@ class TestJob(JobCommon):
             action = self.env.ref(xmlid).sudo()
             self.assertEqual(action.binding_model_id.model, "crm.lead")
             self.assertEqual(action.binding_view_types, "list")
+
+    def test_views(self):
+        """The forms and lists open for the people who use them."""
+        for user in (self.user_salesman, self.user_manager):
+            for model, views in (
+                ("funnel.job", [(False, "list"), (False, "form"), (False, "search")]),
+                ("crm.stage", [(False, "form")]),
+                ("funnel.lead.mass.update", [(False, "form")]),
+                ("funnel.activity.quick.log", [(False, "form")]),
+            ):
+                with self.subTest(user=user.login, model=model):
+                    self.env[model].with_user(user).get_views(views)
+        arch = (
+            self.env["crm.stage"]
+            .with_user(self.user_salesman)
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        self.assertNotIn("funnel_job_id", arch, "the job is the managers'")
