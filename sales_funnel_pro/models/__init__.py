@@ -1,3 +1,5 @@
+from . import funnel_job
+from . import funnel_job_run
 from . import crm_stage
 from . import funnel_stage_criterion
 from . import funnel_lead_check

@@ -156,9 +156,18 @@ class CrmLead(models.Model):
                     "A won opportunity is always in the Closed forecast category."
                 )
             )
+        self._funnel_check_category_owner()
+
+    def _funnel_category_others(self):
+        """The opportunities whose forecast category the user may not choose:
+        a salesperson chooses it for their own opportunities only."""
         if self.env.su or self.env.user.has_group("sales_team.group_sale_manager"):
-            return
-        others = self.filtered(lambda lead: lead.user_id != self.env.user)
+            return self.browse()
+        return self.filtered(lambda lead: lead.user_id != self.env.user)
+
+    def _funnel_check_category_owner(self):
+        """:raise AccessError: naming the opportunities of others"""
+        others = self._funnel_category_others()
         if others:
             raise AccessError(
                 self.env._(
@@ -167,6 +176,27 @@ class CrmLead(models.Model):
                     leads=", ".join(others[:MAX_NAMED_LEADS].mapped("name")),
                 )
             )
+
+    def _funnel_check_category_change(self, category):
+        """Refuse, writing nothing, what choosing ``category`` for these
+        opportunities would refuse (see ``_funnel_category_override`` and
+        ``_check_forecast_category_override``)."""
+        # of many opportunities, read these columns only
+        self.fetch(["stage_id", "user_id"])
+        self._funnel_check_category_owner()
+        for lead in self:
+            lead._funnel_category_override(category)
+
+    def _funnel_category_refused(self, category):
+        """The opportunities for which choosing ``category`` would be refused."""
+        self.fetch(["stage_id", "user_id"])
+        refused = self._funnel_category_others()
+        for lead in self - refused:
+            try:
+                lead._funnel_category_override(category)
+            except UserError:
+                refused |= lead
+        return refused
 
     # ------------------------------------------------------------
     # Forecast board

@@ -1,5 +1,9 @@
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import formatLang
+
+from .funnel_job import ACTIVE_STATES as ACTIVE
+from .funnel_stage_criterion import DEFER_REFRESH_KEY
 
 FORECAST_CATEGORIES = [
     ("pipeline", "Pipeline"),
@@ -95,6 +99,19 @@ class CrmStage(models.Model):
         index="btree_not_null",
         help="Technical key of the stage in the professional funnel template.",
     )
+    funnel_job_id = fields.Many2one(
+        "funnel.job",
+        string="Background Job",
+        compute="_compute_funnel_job_id",
+        groups="sales_team.group_sale_manager",
+        help="While it runs, the background job applying the changes of this "
+        "stage (exit criteria, forecast category) to its opportunities.",
+    )
+    funnel_job_progress = fields.Char(
+        string="Background Progress",
+        compute="_compute_funnel_job_id",
+        groups="sales_team.group_sale_manager",
+    )
 
     @api.depends("is_won")
     def _compute_win_rate(self):
@@ -159,6 +176,26 @@ class CrmStage(models.Model):
             row = rates.get(stage._origin.id)
             stage.historical_win_rate = row.win_rate if row else 0.0
             stage.historical_sample_size = row.sample_size if row else 0
+
+    def _compute_funnel_job_id(self):
+        jobs = (
+            self.env["funnel.job"]
+            .sudo()
+            .search(
+                [("kind", "in", ("template", "stage_refresh")), ("state", "in", ACTIVE)]
+            )
+        )
+        for stage in self:
+            job = next(
+                (
+                    job
+                    for job in jobs
+                    if stage._origin.id in (job.params or {}).get("stage_ids", [])
+                ),
+                jobs.browse(),
+            )
+            stage.funnel_job_id = job
+            stage.funnel_job_progress = job.progress_text
 
     @api.constrains("win_rate")
     def _check_win_rate(self):
@@ -240,6 +277,9 @@ class CrmStage(models.Model):
             "allow_create",
         } & vals.keys():
             self.env.registry.clear_cache()
+        if {"forecast_category", "is_won"} & vals.keys():
+            # the opportunities' forecast categories: in the background if many
+            self._funnel_refresh_leads_unless_deferred(checks=self.browse())
         return res
 
     def unlink(self):
@@ -303,10 +343,112 @@ class CrmStage(models.Model):
         candidates = [stage_id for stage_id in candidates if stage_id]
         return min(candidates, key=rank.get) if candidates else None
 
-    def _funnel_refresh_leads(self):
-        """After their criteria changed: create the missing checks of the
-        opportunities in these stages, re-evaluate their automatic criteria and
-        recompute their qualification."""
-        leads = self.env["crm.lead"].sudo().search([("stage_id", "in", self.ids)])
-        self.env["funnel.lead.check"]._sync(leads)
-        leads._funnel_checks_changed()
+    # ------------------------------------------------------------
+    # The opportunities of changed stages
+    # ------------------------------------------------------------
+
+    def _funnel_refresh_leads(self, kind="stage_refresh", changes=None, checks=None):
+        """After the criteria or the forecast category of these stages changed:
+        bring their opportunities in line. The checks of the opportunities of
+        the ``checks`` stages (default: all of these) are synced (the missing
+        ones created, the automatic ones re-evaluated, the qualification
+        recomputed), and the forecast categories the ORM has yet to recompute
+        after the change of their stage's are recomputed.
+
+        Up to the background threshold of opportunities, at once (the forecast
+        categories when the transaction is flushed); beyond, in a background
+        job of ``kind`` ("stage_refresh", or "template" for the professional
+        funnel, whose ``changes`` it reports when done).
+
+        :raise UserError: a background job is still bringing the opportunities
+            of one of these stages in line
+        :return: the background job, if one was started
+        """
+        checks = self if checks is None else checks
+        Lead = self.env["crm.lead"].sudo()
+        category = Lead._fields["forecast_category"]
+        pending = self.env.records_to_compute(category).sudo()
+        pending.fetch(["stage_id"])  # of many opportunities, this column only
+        pending = pending.filtered(lambda lead: lead.stage_id in self)
+        stages = checks | pending.stage_id
+        if not stages:
+            return None
+        running = stages._funnel_checks_job()
+        if running:
+            raise UserError(running[0]._busy_message())
+        domain = [("stage_id", "in", stages.ids)]
+        Job = self.env["funnel.job"]
+        count = Lead.search_count(domain)
+        params = {
+            "stage_ids": stages.ids,
+            "check_stage_ids": checks.ids,
+            "category_stage_ids": pending.stage_id.ids,
+            "changes": changes or [],
+        }
+        if not Job._in_background(count):
+            if checks:
+                self._funnel_job_sync_checks(
+                    None, Lead.search([("stage_id", "in", checks.ids)]), params
+                )
+            return None
+        # left to the job, which recomputes them chunk by chunk
+        self.env.remove_to_compute(category, pending)
+        return Job._start(
+            kind,
+            count,
+            target=stages if kind == "stage_refresh" and len(stages) == 1 else None,
+            domain=domain,
+            model="crm.lead",
+            params=params,
+            name=self.env._("Apply the professional funnel")
+            if kind == "template"
+            else self.env._(
+                "Apply the changes of %(stages)s to their opportunities",
+                stages=", ".join(f"“{stage.name}”" for stage in stages),
+            ),
+        )
+
+    def _funnel_refresh_leads_unless_deferred(self, checks=None):
+        """``_funnel_refresh_leads``, unless the caller does it itself later
+        (``DEFER_REFRESH_KEY``)."""
+        if not self.env.context.get(DEFER_REFRESH_KEY):
+            self._funnel_refresh_leads(checks=checks)
+
+    def _funnel_checks_job(self):
+        """The unfinished background jobs bringing the opportunities of these
+        stages in line."""
+        return self.sudo().funnel_job_id
+
+    @api.model
+    def _funnel_job_sync_checks(self, job, leads, params=None):
+        """Bring ``leads`` in line with their stage, as ``params`` (the job's)
+        say: their checks, and their forecast category (a chunk of a
+        stage_refresh or template job, or all of them in the request)."""
+        params = job.params if job else params
+        leads = leads.sudo()
+        synced = leads.filtered(
+            lambda lead: lead.stage_id.id in params["check_stage_ids"]
+        )
+        self.env["funnel.lead.check"]._sync(synced)
+        synced._funnel_checks_changed()
+        recategorized = leads.filtered(
+            lambda lead: lead.stage_id.id in params["category_stage_ids"]
+        )
+        if recategorized:
+            category = recategorized._fields["forecast_category"]
+            self.env.add_to_compute(category, recategorized)
+            # now, as the user who started the job (the author of the tracking)
+            recategorized.flush_recordset(["forecast_category"])
+        return len(leads)
+
+    @api.model
+    def _funnel_job_checks_done(self, job):
+        lines = list(job.params.get("changes") or [])
+        lines.append(
+            self.env._(
+                "Its %(count)s opportunities are in line with their stages: exit "
+                "criteria checks, qualification and forecast category.",
+                count=formatLang(self.env, job.total, digits=0),
+            )
+        )
+        return "\n".join(lines)

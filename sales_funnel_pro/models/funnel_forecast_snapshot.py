@@ -10,6 +10,10 @@ SNAPSHOT_KINDS = [
     ("scheduled", "Scheduled"),
     ("manual", "Manual"),
 ]
+# open opportunities above which "Take Snapshot Now" runs in the background;
+# the snapshot stays one statement (one moment), that takes about a second per
+# 50,000 opportunities
+BACKGROUND_OPEN_LEADS = 50_000
 
 
 class FunnelForecastSnapshot(models.Model):
@@ -149,19 +153,60 @@ class FunnelForecastSnapshot(models.Model):
             raise AccessError(
                 self.env._("Only sales managers may take a forecast snapshot.")
             )
+        Job = self.env["funnel.job"]
+        Job._check_not_running("snapshot", self.env.company)
+        reload = {"type": "ir.actions.client", "tag": "soft_reload"}
+        if self._open_lead_count(self.env.companies) > BACKGROUND_OPEN_LEADS:
+            # one statement: no chunk to report, its progress is 0 then 1 of 1
+            return Job._start("snapshot", 1, target=self.env.company)._started_action(
+                reload
+            )
         snapshots = self._take_snapshots(self.env.companies, kind="manual")
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._(
-                    "Forecast snapshot taken: %(count)s open opportunities frozen.",
-                    count=sum(snapshots.sudo().mapped("line_count")),
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                "message": self._taken_message(snapshots),
+                "next": reload,
             },
         }
+
+    @api.model
+    def _taken_message(self, snapshots):
+        return self.env._(
+            "Forecast snapshot taken: %(count)s open opportunities frozen.",
+            count=sum(snapshots.sudo().mapped("line_count")),
+        )
+
+    @api.model
+    def _open_lead_count(self, companies):
+        """The open opportunities a snapshot of ``companies`` would freeze."""
+        self.env["crm.lead"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT count(*) FROM crm_lead l "
+                "WHERE %s AND COALESCE(l.company_id, %s) IN %s",
+                self.env["crm.lead"]._funnel_state_sql("open"),
+                self.env.company.id,
+                tuple(companies.ids),
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    # ------------------------------------------------------------
+    # Background job (funnel.job, kind snapshot)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_job_take(self, job, records):
+        snapshots = self._take_snapshots(self.env.companies, kind="manual")
+        job._add_result(snapshot_ids=snapshots.ids)
+        return 1
+
+    @api.model
+    def _funnel_job_take_done(self, job):
+        return self._taken_message(self.browse((job.result or {}).get("snapshot_ids")))
 
     def action_open_lines(self):
         self.ensure_one()

@@ -9,6 +9,9 @@ CriterionInfo = namedtuple(
     "id stage_id kind required field_name activity_type_ids min_count count_scope",
 )
 StageGate = namedtuple("StageGate", "policy team_id criteria")
+# context key of a caller that brings the checks of the opportunities in line
+# itself once it has changed the criteria (the professional funnel template)
+DEFER_REFRESH_KEY = "funnel_defer_refresh"
 
 
 class FunnelStageCriterion(models.Model):
@@ -113,7 +116,7 @@ class FunnelStageCriterion(models.Model):
     def create(self, vals_list):
         criteria = super().create(vals_list)
         self.env.registry.clear_cache()
-        criteria.stage_id._funnel_refresh_leads()
+        criteria.stage_id._funnel_refresh_leads_unless_deferred()
         return criteria
 
     def write(self, vals):
@@ -130,14 +133,14 @@ class FunnelStageCriterion(models.Model):
             "required",
         } & vals.keys():
             self.env.registry.clear_cache()
-            (stages_before | self.stage_id)._funnel_refresh_leads()
+            (stages_before | self.stage_id)._funnel_refresh_leads_unless_deferred()
         return res
 
     def unlink(self):
         stages = self.stage_id
         res = super().unlink()
         self.env.registry.clear_cache()
-        stages._funnel_refresh_leads()
+        stages._funnel_refresh_leads_unless_deferred()
         return res
 
     @api.model

@@ -13,6 +13,9 @@ _logger = logging.getLogger(__name__)
 MIN_TEAM_SAMPLE = 20
 # the trailing window of closing dates the historical win rates are measured on
 WINDOW_MONTHS = 12
+# history rows above which "Refresh" runs in the background: the refresh is one
+# statement of about a second per million rows
+BACKGROUND_HISTORY_ROWS = 1_000_000
 
 
 class FunnelStageWinRate(models.Model):
@@ -101,19 +104,54 @@ class FunnelStageWinRate(models.Model):
             raise AccessError(
                 self.env._("Only sales managers may refresh the historical win rates.")
             )
+        Job = self.env["funnel.job"]
+        Job._check_not_running("win_rate")
+        if self._history_rows() > BACKGROUND_HISTORY_ROWS:
+            # one statement: no chunk to report, its progress is 0 then 1 of 1
+            return Job._start("win_rate", 1)._started_action(
+                {"type": "ir.actions.client", "tag": "soft_reload"}
+            )
         self.sudo()._refresh()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._(
-                    "Historical win rates refreshed from the closings of the last "
-                    "12 months."
-                ),
+                "message": self._refreshed_message(),
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    @api.model
+    def _refreshed_message(self):
+        return self.env._(
+            "Historical win rates refreshed from the closings of the last 12 months."
+        )
+
+    @api.model
+    def _history_rows(self):
+        """The size of the stage history, as PostgreSQL estimates it (its
+        statistics), without counting it."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class "
+                "WHERE oid = 'funnel_stage_history'::regclass"
+            )
+        )
+        return self.env.cr.fetchone()[0]
+
+    # ------------------------------------------------------------
+    # Background job (funnel.job, kind win_rate)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_job_refresh(self, job, records):
+        self.sudo()._refresh()
+        return 1
+
+    @api.model
+    def _funnel_job_refresh_done(self, job):
+        return self._refreshed_message()
 
     # ------------------------------------------------------------
     # Refresh

@@ -1,6 +1,9 @@
+from contextlib import closing
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
+from odoo.tools.misc import formatLang
 
 from ..models.funnel_activity_log import OUTCOMES
 
@@ -13,6 +16,8 @@ class FunnelActivityQuickLog(models.TransientModel):
         "crm.lead",
         string="Opportunities",
         required=True,
+        # the selection as it is (reading it checks nothing of thousands of rows)
+        context={"active_test": False},
         help="One activity is logged on each opportunity.",
     )
     activity_type_id = fields.Many2one(
@@ -95,29 +100,83 @@ class FunnelActivityQuickLog(models.TransientModel):
     def action_log(self):
         """Log the activity on each opportunity (one row each, in its current
         stage) and plan the next step when asked. Bad input is refused by the
-        rules of the log, with nothing written."""
+        rules of the log, with nothing written. On more opportunities than the
+        background threshold, the logging is a background job."""
         self.ensure_one()
         # a salesman logs on the opportunities he may read, not on the others'
+        # (of many opportunities, read the columns that the record rules read only)
+        self.lead_ids.fetch(["company_id", "user_id", "team_id"])
         self.lead_ids.check_access("read")
         if self.schedule_next:
             self._check_next_step()
-        values = {
-            "activity_type_id": self.activity_type_id.id,
-            "date": self.date,
-            "duration": self.duration,
-            "outcome": self.outcome,
-            "summary": self.summary or self.activity_type_id.name,
-            "note": self.note,
-            "next_step": self.next_step,
-            "source": "quick",
+        params = self._job_params()
+        Job = self.env["funnel.job"]
+        if not Job._in_background(len(self.lead_ids)):
+            self._log(self.lead_ids, params)
+            return {"type": "ir.actions.act_window_close"}
+        Job._check_not_running("quick_log", self.env.user)
+        # the rules of the log judge the input before anything is queued
+        with closing(self.env.cr.savepoint()):
+            self._log(self.lead_ids[:1], dict(params, next=False))
+            self.env.flush_all()
+        job = Job._start(
+            "quick_log",
+            len(self.lead_ids),
+            target=self.env.user,
+            records=self.lead_ids,
+            params=params,
+            name=self.env._(
+                "Log “%(summary)s” on %(count)s opportunities",
+                summary=params["values"]["summary"],
+                count=formatLang(self.env, len(self.lead_ids), digits=0),
+            ),
+        )
+        return job._started_action()
+
+    def _job_params(self):
+        """What is logged, as JSON values (a background job keeps them)."""
+        return {
+            "values": {
+                "activity_type_id": self.activity_type_id.id,
+                "date": fields.Datetime.to_string(self.date),
+                "duration": self.duration,
+                "outcome": self.outcome,
+                "summary": self.summary or self.activity_type_id.name,
+                "note": self.note or False,
+                "next_step": self.next_step or False,
+                "source": "quick",
+            },
+            "next": self.schedule_next
+            and {
+                "activity_type_id": self.next_activity_type_id.id,
+                "date_deadline": fields.Date.to_string(self.next_date),
+                "summary": self.next_step or False,
+            },
         }
+
+    @api.model
+    def _log(self, leads, params):
+        """Log on ``leads`` what ``params`` say (see ``_job_params``) and plan
+        the next step, one planned activity per opportunity for its salesperson
+        (or for the user who logs, on an opportunity without one)."""
+        values = params["values"]
         # without an opportunity, the log's own rule says what is missing
         self.env["funnel.activity.log"].create(
-            [dict(values, lead_id=lead.id) for lead in self.lead_ids] or [values]
+            [dict(values, lead_id=lead.id) for lead in leads] or [values]
         )
-        if self.schedule_next:
-            self._schedule_next_step()
-        return {"type": "ir.actions.act_window_close"}
+        if params["next"]:
+            model_id = self.env["ir.model"]._get_id("crm.lead")
+            self.env["mail.activity"].create(
+                [
+                    dict(
+                        params["next"],
+                        res_model_id=model_id,
+                        res_id=lead.id,
+                        user_id=(lead.user_id or self.env.user).id,
+                    )
+                    for lead in leads
+                ]
+            )
 
     def _check_next_step(self):
         if not self.next_activity_type_id or not self.next_date:
@@ -132,20 +191,25 @@ class FunnelActivityQuickLog(models.TransientModel):
                 )
             )
 
-    def _schedule_next_step(self):
-        """One planned activity per opportunity, for its salesperson (or for the
-        user who logs, on an opportunity without one)."""
-        model_id = self.env["ir.model"]._get_id("crm.lead")
-        self.env["mail.activity"].create(
-            [
-                {
-                    "res_model_id": model_id,
-                    "res_id": lead.id,
-                    "activity_type_id": self.next_activity_type_id.id,
-                    "date_deadline": self.next_date,
-                    "summary": self.next_step or False,
-                    "user_id": (lead.user_id or self.env.user).id,
-                }
-                for lead in self.lead_ids
-            ]
+    # ------------------------------------------------------------
+    # Background job (funnel.job, kind quick_log)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_job_log(self, job, leads):
+        # opportunities deleted, or no longer readable, since the job started
+        readable = leads.exists()._filtered_access("read")
+        if readable:
+            self._log(readable, job.params)
+        if len(readable) < len(leads):
+            job._add_result(skipped=len(leads) - len(readable))
+        return len(leads)
+
+    @api.model
+    def _funnel_job_log_done(self, job):
+        skipped = (job.result or {}).get("skipped", 0)
+        return self.env._(
+            "Logged “%(summary)s” on %(count)s opportunities.",
+            summary=job.params["values"]["summary"],
+            count=formatLang(self.env, job.done - skipped, digits=0),
         )

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.tools.misc import babel_locale_parse
 from odoo.tools.translate import LazyTranslate
 
+from ..models.funnel_stage_criterion import DEFER_REFRESH_KEY
+
 _lt = LazyTranslate(__name__)
 
 # The professional funnel: (key, name, sequence, win rate, category, rotting days,
@@ -141,13 +143,29 @@ class FunnelTemplateWizard(models.TransientModel):
 
     state = fields.Selection([("draft", "Draft"), ("done", "Done")], default="draft")
     summary = fields.Text(readonly=True)
+    job_id = fields.Many2one(
+        "funnel.job",
+        string="Background Job",
+        readonly=True,
+        help="The job applying the funnel to the existing opportunities, when "
+        "they are too many to do it at once.",
+    )
+    job_progress_text = fields.Char(related="job_id.progress_text")
 
     def action_apply(self):
+        """Set up the stages and criteria at once; bring the checks of the
+        opportunities of their stages in line at once too, or in the background
+        when they are many."""
         self.ensure_one()
-        changes = self._apply_template()
+        self.env["funnel.job"]._check_not_running("template")
+        changes, stages, refresh = self._set_up_template()
+        job = stages._funnel_refresh_leads(
+            kind="template", changes=changes, checks=refresh
+        )
         self.write(
             {
                 "state": "done",
+                "job_id": job.id if job else False,
                 "summary": "\n".join(changes)
                 or self.env._("Everything was already in place: nothing changed."),
             }
@@ -160,18 +178,54 @@ class FunnelTemplateWizard(models.TransientModel):
             "target": "new",
         }
 
+    def action_open_job(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "funnel.job",
+            "res_id": self.job_id.id,
+            "view_mode": "form",
+        }
+
     @api.model
     def _apply_template(self):
-        """Create or update the stages and criteria of the professional funnel.
+        """Create or update the stages and criteria of the professional funnel,
+        and bring the checks of the opportunities of their stages in line, at
+        once whatever their number.
+
+        :return: list of human-readable changes
+        """
+        changes, __, refresh = self._set_up_template()
+        refresh._funnel_job_sync_checks(
+            None,
+            self.env["crm.lead"].sudo().search([("stage_id", "in", refresh.ids)]),
+            {"check_stage_ids": refresh.ids, "category_stage_ids": []},
+        )
+        return changes
+
+    @api.model
+    def _set_up_template(self):
+        """Create or update the stages and criteria of the professional funnel,
+        leaving the checks of the opportunities to the caller.
 
         Stages and criteria are recognised by their template key (then stages by
         name, and the won stage by being the shared won stage), so applying twice
         changes nothing. Stages and criteria of the user are never deleted.
 
-        :return: list of human-readable changes
+        :return: (list of human-readable changes, the stages of the template,
+            those of them whose criteria changed)
         """
+        changes, stages, refresh = self.with_context(
+            **{DEFER_REFRESH_KEY: True}
+        )._set_up_template_records()
+        context = {DEFER_REFRESH_KEY: False}
+        return changes, stages.with_context(**context), refresh.with_context(**context)
+
+    @api.model
+    def _set_up_template_records(self):
         Stage = self.env["crm.stage"].with_context(lang="en_US")
         changes = []
+        stages = refresh = self.env["crm.stage"]
         for (
             key,
             name,
@@ -214,10 +268,15 @@ class FunnelTemplateWizard(models.TransientModel):
                 if updates:
                     stage.write(updates)
                     changes.append(self._describe_stage_update(stage, updates))
+            stages |= stage
             for criterion_values in criteria:
-                change = self._apply_template_criterion(stage, *criterion_values)
+                change, changed = self._apply_template_criterion(
+                    stage, *criterion_values
+                )
                 if change:
                     changes.append(change)
+                if changed:
+                    refresh |= stage
         others = self.env["crm.stage"].search(
             [("template_key", "=", False), ("team_id", "=", False)]
         )
@@ -229,7 +288,7 @@ class FunnelTemplateWizard(models.TransientModel):
                     stages=", ".join(others.mapped("name")),
                 )
             )
-        return changes
+        return changes, stages, refresh
 
     @api.model
     def _describe_stage_update(self, stage, updates):
@@ -288,10 +347,13 @@ class FunnelTemplateWizard(models.TransientModel):
                 *(self.env.ref(xmlid, raise_if_not_found=False) for xmlid in target)
             )
             if not activity_types:
-                return self.env._(
-                    "Skipped criterion “%(criterion)s”: its activity types were "
-                    "deleted.",
-                    criterion=self.env._(name),
+                return (
+                    self.env._(
+                        "Skipped criterion “%(criterion)s”: its activity types were "
+                        "deleted.",
+                        criterion=self.env._(name),
+                    ),
+                    False,
                 )
             values.update(activity_type_ids=activity_types.ids, min_count=1)
         criterion = Criterion.search(
@@ -310,10 +372,13 @@ class FunnelTemplateWizard(models.TransientModel):
             )
             self._translate_names(criterion, "name", name)
             self._translate_names(criterion, "guidance", guidance)
-            return self.env._(
-                "Added criterion “%(criterion)s” to stage “%(stage)s”.",
-                criterion=self.env._(name),
-                stage=stage.with_env(self.env).name,
+            return (
+                self.env._(
+                    "Added criterion “%(criterion)s” to stage “%(stage)s”.",
+                    criterion=self.env._(name),
+                    stage=stage.with_env(self.env).name,
+                ),
+                True,
             )
         values["active"] = True
         updates = {
@@ -323,12 +388,15 @@ class FunnelTemplateWizard(models.TransientModel):
             != _comparable(value)
         }
         if not updates:
-            return None
+            return None, False
         criterion.write(updates)
-        return self.env._(
-            "Restored criterion “%(criterion)s” of stage “%(stage)s”.",
-            criterion=criterion.with_env(self.env).name,
-            stage=stage.with_env(self.env).name,
+        return (
+            self.env._(
+                "Restored criterion “%(criterion)s” of stage “%(stage)s”.",
+                criterion=criterion.with_env(self.env).name,
+                stage=stage.with_env(self.env).name,
+            ),
+            True,
         )
 
     @api.model
