@@ -40,28 +40,21 @@ def parse_args():
         description="Seed N opportunities and time stock crm against Sales Funnel "
         "Pro on the same data (see tools/bench/__init__.py for what is measured).",
     )
-    parser.add_argument(
-        "--n", type=int, default=100_000, help="opportunities to seed (100000)"
-    )
-    parser.add_argument(
-        "--activities",
-        type=int,
-        default=1_000_000,
-        help="activities already done, in the chatter of the opportunities, that "
-        "the activity reports read (1000000)",
-    )
-    parser.add_argument(
-        "--repeat", type=int, default=7, help="measured runs per operation (7)"
-    )
-    parser.add_argument(
-        "--batch", type=int, default=1000, help="opportunities in the batch move (1000)"
-    )
-    parser.add_argument(
-        "--backfill-repeat",
-        type=int,
-        default=3,
-        help="measured runs of the backfill (3)",
-    )
+    for option, default, description in (
+        ("--n", 100_000, "opportunities to seed"),
+        (
+            "--activities",
+            1_000_000,
+            "activities already done, in the chatter of the opportunities, that "
+            "the activity reports read",
+        ),
+        ("--repeat", 7, "measured runs per operation"),
+        ("--batch", 1000, "opportunities in the batch move"),
+        ("--backfill-repeat", 3, "measured runs of the backfill"),
+    ):
+        parser.add_argument(
+            option, type=int, default=default, help=f"{description} ({default})"
+        )
     parser.add_argument(
         "--db",
         default="funnel_bench",

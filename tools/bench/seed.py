@@ -22,6 +22,18 @@ ACTIVITY_MIX = [
 REPS_PER_TEAM = 4
 
 
+def user_values(env, company, name, login, mailbox, group):
+    """The values of a user of ``company``, internal and in ``group``."""
+    return {
+        "name": name,
+        "login": login,
+        "email": f"{mailbox}@example.com",
+        "company_id": company.id,
+        "company_ids": [Command.set(company.ids)],
+        "groups_id": [Command.set([env.ref("base.group_user").id, env.ref(group).id])],
+    }
+
+
 def seed(env, n):
     """Create the users, teams, stages, customers and ``n`` opportunities with
     their chatter; return the seeding context used by the measures."""
@@ -31,39 +43,25 @@ def seed(env, n):
         no_reset_password=True, mail_create_nolog=True
     )
     manager = Users.create(
-        {
-            "name": "Bench Manager",
-            "login": "bench_manager",
-            "email": "bench.manager@example.com",
-            "company_id": company.id,
-            "company_ids": [Command.set(company.ids)],
-            "groups_id": [
-                Command.set(
-                    [
-                        env.ref("base.group_user").id,
-                        env.ref("sales_team.group_sale_manager").id,
-                    ]
-                )
-            ],
-        }
+        user_values(
+            env,
+            company,
+            "Bench Manager",
+            "bench_manager",
+            "bench.manager",
+            "sales_team.group_sale_manager",
+        )
     )
     reps = Users.create(
         [
-            {
-                "name": f"Bench Rep {index}",
-                "login": f"bench_rep_{index}",
-                "email": f"bench.rep{index}@example.com",
-                "company_id": company.id,
-                "company_ids": [Command.set(company.ids)],
-                "groups_id": [
-                    Command.set(
-                        [
-                            env.ref("base.group_user").id,
-                            env.ref("sales_team.group_sale_salesman").id,
-                        ]
-                    )
-                ],
-            }
+            user_values(
+                env,
+                company,
+                f"Bench Rep {index}",
+                f"bench_rep_{index}",
+                f"bench.rep{index}",
+                "sales_team.group_sale_salesman",
+            )
             for index in range(1, 2 * REPS_PER_TEAM + 1)
         ]
     )
