@@ -44,15 +44,10 @@
         "demo/res_users_demo.xml",
         "demo/crm_team_demo.xml",
         "demo/res_partner_demo.xml",
+        "demo/crm_tag_demo.xml",
+        "demo/crm_lost_reason_demo.xml",
         "demo/crm_stage_demo.xml",
-        "demo/crm_lead_demo.xml",
-        "demo/funnel_stage_history_demo.xml",
-        "demo/funnel_lead_check_demo.xml",
-        "demo/funnel_activity_log_demo.xml",
-        "demo/mail_message_demo.xml",
-        "demo/mail_activity_demo.xml",
-        "demo/funnel_target_demo.xml",
-        "demo/funnel_forecast_snapshot_demo.xml",
+        "demo/funnel_demo_generator_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

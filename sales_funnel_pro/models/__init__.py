@@ -2,7 +2,13 @@ from . import crm_stage
 from . import funnel_stage_criterion
 from . import funnel_lead_check
 from . import funnel_stage_history
+
+# crm.lead by concern, innermost first (see crm_lead.py)
 from . import crm_lead
+from . import crm_lead_history
+from . import crm_lead_activity
+from . import crm_lead_forecast
+from . import crm_lead_gate
 from . import funnel_activity_log
 from . import mail_activity_type
 from . import mail_activity
@@ -11,3 +17,4 @@ from . import funnel_target
 from . import funnel_stage_win_rate
 from . import funnel_forecast_snapshot
 from . import funnel_forecast_snapshot_line
+from . import funnel_demo_generator

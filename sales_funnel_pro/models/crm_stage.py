@@ -218,11 +218,5 @@ class CrmStage(models.Model):
         opportunities in these stages, re-evaluate their automatic criteria and
         recompute their qualification."""
         leads = self.env["crm.lead"].sudo().search([("stage_id", "in", self.ids)])
-        leads._funnel_sync_checks()
-        for field_name in (
-            "qualification_met_count",
-            "qualification_required_count",
-            "qualification_progress",
-            "gate_ready",
-        ):
-            self.env.add_to_compute(leads._fields[field_name], leads)
+        self.env["funnel.lead.check"]._sync(leads)
+        leads._funnel_checks_changed()

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .crm_lead import LOAD_HISTORY_KEY
+
 OUTCOMES = [
     ("positive", "Positive"),
     ("neutral", "Neutral"),
@@ -175,7 +177,8 @@ class FunnelActivityLog(models.Model):
         logs = super().create(vals_list)
         # a log belongs to an opportunity the user may read
         logs.lead_id.check_access("read")
-        logs.lead_id.sudo()._funnel_sync_checks()
+        if not self.env.context.get(LOAD_HISTORY_KEY):
+            self.env["funnel.lead.check"]._sync(logs.lead_id)
         return logs
 
     def write(self, vals):
@@ -185,13 +188,13 @@ class FunnelActivityLog(models.Model):
         if vals.get("lead_id"):
             self.lead_id.check_access("read")
         if {"lead_id", "activity_type_id", "stage_id"} & vals.keys():
-            (leads | self.lead_id).sudo()._funnel_sync_checks()
+            self.env["funnel.lead.check"]._sync(leads | self.lead_id)
         return result
 
     def unlink(self):
         leads = self.lead_id
         result = super().unlink()
-        leads.exists().sudo()._funnel_sync_checks()
+        self.env["funnel.lead.check"]._sync(leads.exists())
         return result
 
     @api.model

@@ -245,10 +245,9 @@ SELECT snap.id, snap.date, l.id, l.user_id, l.team_id, l.stage_id, l.date_deadli
              COALESCE(t.win_rate, c.win_rate, s.win_rate, 0)::numeric
                  AS historical_rate
   ) w
- WHERE l.type = 'opportunity'
-   AND l.active
-   AND NOT COALESCE(s.is_won, FALSE)
+ WHERE %(open)s
                 """,
+                open=self.env["crm.lead"]._funnel_state_sql("open"),
                 snapshot_ids=tuple(snapshots.ids),
                 default_company=default_company,
             )

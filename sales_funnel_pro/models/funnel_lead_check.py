@@ -1,5 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 # set by the system only: a user may change the state and the evidence
 AUDIT_FIELDS = {
@@ -104,6 +105,165 @@ class FunnelLeadCheck(models.Model):
                     criterion=waived[0].criterion_id.name,
                 )
             )
+
+    # ------------------------------------------------------------
+    # Upkeep: the checks are written by these methods
+    # ------------------------------------------------------------
+
+    @api.model
+    def _of_leads(self, leads):
+        """All the checks of ``leads``, fetched in one query.
+
+        :return: dict (lead id, criterion id) -> funnel.lead.check record (sudo)
+        """
+        checks = self.sudo().search_fetch(
+            [("lead_id", "in", leads.ids)],
+            ["lead_id", "criterion_id", "state", "is_current"],
+        )
+        return {(check.lead_id.id, check.criterion_id.id): check for check in checks}
+
+    @api.model
+    def _sync(self, leads, checks=None):
+        """Bring the checks of ``leads`` in line with their stage: the checks of
+        the current stage's criteria exist, field and activity checks say what
+        the opportunity shows now, and only they are marked current.
+
+        :param checks: result of ``_of_leads`` for these opportunities, when the
+            caller has it
+        """
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
+        if not leads or not gates:
+            return
+        leads = leads.sudo()
+        if checks is None:
+            checks = self._of_leads(leads)
+        pairs = [
+            (lead, info)
+            for lead in leads
+            if lead.stage_id.id in gates
+            for info in gates[lead.stage_id.id].criteria
+        ]
+        met = leads._funnel_met(
+            [pair for pair in pairs if pair[1].kind != "checklist"], checks
+        )
+        now = fields.Datetime.now()
+        new_rows, to_met, to_todo, current = [], [], [], set()
+        for lead, info in pairs:
+            key = (lead.id, info.id)
+            check = checks.get(key)
+            auto_met = info.kind != "checklist" and key in met
+            if not check:
+                new_rows.append(
+                    (lead.id, info.id, "met", self.env.uid, now)
+                    if auto_met
+                    else (lead.id, info.id, "todo", None, None)
+                )
+                continue
+            current.add(check.id)
+            if info.kind == "checklist" or check.state == "waived":
+                continue
+            if auto_met and check.state == "todo":
+                to_met.append(check.id)
+            elif not auto_met and check.state == "met":
+                to_todo.append(check.id)
+        Check = self.sudo()
+        Check.browse(to_met).write(
+            {"state": "met", "done_by_id": self.env.uid, "done_date": now}
+        )
+        Check.browse(to_todo).write(
+            {"state": "todo", "done_by_id": False, "done_date": False}
+        )
+        Check.browse(
+            [c.id for c in checks.values() if c.id in current and not c.is_current]
+        ).write({"is_current": True})
+        Check.browse(
+            [c.id for c in checks.values() if c.id not in current and c.is_current]
+        ).write({"is_current": False})
+        self._insert_current(new_rows, now)
+
+    @api.model
+    def _insert_current(self, rows, now):
+        """Insert new checks of the current stage in one statement, however many
+        (applying a template to a large pipeline creates hundreds of thousands).
+
+        :param rows: list of (lead id, criterion id, state, met by, met on)
+        """
+        if not rows:
+            return
+        lead_ids, criterion_ids, states, done_by_ids, done_dates = zip(
+            *rows, strict=True
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO funnel_lead_check (
+                    lead_id, criterion_id, state, is_current, done_by_id, done_date,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT lead_id, criterion_id, state, TRUE, done_by_id, done_date,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(lead_ids)s::int[], %(criterion_ids)s::int[],
+                              %(states)s::varchar[], %(done_by_ids)s::int[],
+                              %(done_dates)s::timestamp[])
+                       AS new(lead_id, criterion_id, state, done_by_id, done_date)
+                """,
+                uid=self.env.uid,
+                now=now,
+                lead_ids=list(lead_ids),
+                criterion_ids=list(criterion_ids),
+                states=list(states),
+                done_by_ids=list(done_by_ids),
+                done_dates=list(done_dates),
+            )
+        )
+        self.env["crm.lead"].browse(set(lead_ids))._funnel_checks_changed()
+
+    @api.model
+    def _waive(self, unmet, reason):
+        """Waive criteria of opportunities with ``reason``, by the current user
+        (the waiver wizard checks that it is a sales manager).
+
+        :param unmet: dict crm.lead record -> funnel.stage.criterion records
+        """
+        if not unmet:
+            return
+        Check = self.sudo()
+        waiver = {
+            "state": "waived",
+            "waived_by_id": self.env.uid,
+            "waived_date": fields.Datetime.now(),
+            "waive_reason": reason,
+        }
+        pairs = {
+            (lead.id, criterion.id)
+            for lead, criteria in unmet.items()
+            for criterion in criteria
+        }
+        existing = Check.search(
+            [
+                ("lead_id", "in", [lead.id for lead in unmet]),
+                ("criterion_id", "in", list({criterion for __, criterion in pairs})),
+            ]
+        ).filtered(lambda c: (c.lead_id.id, c.criterion_id.id) in pairs)
+        existing.write(waiver)
+        pairs -= {(c.lead_id.id, c.criterion_id.id) for c in existing}
+        Criterion = self.env["funnel.stage.criterion"].sudo()
+        Lead = self.env["crm.lead"]
+        Check.create(
+            [
+                dict(
+                    waiver,
+                    lead_id=lead_id,
+                    criterion_id=criterion_id,
+                    is_current=Criterion.browse(criterion_id).stage_id
+                    == Lead.browse(lead_id).stage_id,
+                )
+                for lead_id, criterion_id in sorted(pairs)
+            ]
+        )
+
+    # ------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------
 
     def action_mark_met(self):
         self.write({"state": "met"})

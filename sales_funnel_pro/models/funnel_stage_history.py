@@ -14,6 +14,25 @@ HISTORY_EVENTS = [
     ("lost", "Lost"),
     ("restored", "Restored"),
 ]
+# the event of the row an opportunity opens when it enters a stage, by its state
+# (crm.lead._funnel_state): an archived opportunity, lost or merely archived, is
+# out of the pipeline (a lost row) wherever it is moved
+ENTRY_EVENTS = {"open": "enter", "won": "won", "lost": "lost", "archived": "lost"}
+# the columns of a history row given when it is opened, with their SQL types
+ROW_COLUMNS = {
+    "lead_id": "int4",
+    "stage_from_id": "int4",
+    "stage_id": "int4",
+    "event": "varchar",
+    "date_in": "timestamp",
+    "user_id": "int4",
+    "team_id": "int4",
+    "company_id": "int4",
+    "expected_revenue": "numeric",
+    "probability": "numeric",
+    "forecast_category": "varchar",
+    "is_backward": "bool",
+}
 
 
 class FunnelStageHistory(models.Model):
@@ -91,6 +110,206 @@ class FunnelStageHistory(models.Model):
                 self._field_to_sql(self._table, "days_in_stage", query),
             )
         return super()._read_group_select(aggregate_spec, query)
+
+    # ------------------------------------------------------------
+    # Recording: the rows are written by these methods only
+    # ------------------------------------------------------------
+
+    @api.model
+    def _row_values(self, lead, now, **values):
+        """Values of the row the opportunity ``lead`` opens ``now``, as it is."""
+        return {
+            "lead_id": lead.id,
+            "stage_from_id": None,
+            "stage_id": lead.stage_id.id,
+            "event": ENTRY_EVENTS[lead._funnel_state()],
+            "date_in": now,
+            "user_id": lead.user_id.id or None,
+            "team_id": lead.team_id.id or None,
+            "company_id": lead.company_id.id or None,
+            "expected_revenue": lead.expected_revenue,
+            "probability": lead.probability,
+            "forecast_category": lead.forecast_category,
+            "is_backward": False,
+            **values,
+        }
+
+    @api.model
+    def _record_entries(self, leads, dates):
+        """The opportunities ``leads`` were just created: open the row of the
+        stage each one starts in.
+
+        :param dates: dict lead id -> since when it is in its stage
+        """
+        values_list = [
+            self._row_values(lead, dates[lead.id]) for lead in leads if lead.stage_id
+        ]
+        self._write_rows(leads, values_list, fields.Datetime.now(), close=False)
+
+    @api.model
+    def _record_moves(self, leads, old_stage_ids, now):
+        """The opportunities ``leads`` just changed stage: close their current
+        row and open the row of the new stage.
+
+        :param old_stage_ids: dict lead id -> the stage it left (or False)
+        :return: the ids of the opportunities that went back to an earlier stage
+        """
+        rank = self.env["crm.stage"]._funnel_rank()
+        values_list = []
+        for lead in leads.filtered("stage_id"):
+            old_stage_id = old_stage_ids.get(lead.id)
+            values_list.append(
+                self._row_values(
+                    lead,
+                    now,
+                    stage_from_id=old_stage_id or None,
+                    is_backward=bool(old_stage_id)
+                    and rank.get(lead.stage_id.id, 0) < rank.get(old_stage_id, 0),
+                )
+            )
+        self._write_rows(leads, values_list, now)
+        return [values["lead_id"] for values in values_list if values["is_backward"]]
+
+    @api.model
+    def _record_active_changes(self, leads, now):
+        """The opportunities ``leads`` were just lost (archived) or restored:
+        close their current row and open a lost or restored one, in the same
+        stage."""
+        self._write_rows(
+            leads,
+            [
+                self._row_values(
+                    lead,
+                    now,
+                    stage_from_id=lead.stage_id.id,
+                    event="restored" if lead.active else "lost",
+                )
+                for lead in leads.filtered("stage_id")
+            ],
+            now,
+        )
+
+    @api.model
+    def _write_rows(self, leads, values_list, now, close=True):
+        """Close the current row of ``leads`` (unless ``close`` is False) and open
+        the rows of ``values_list``, in one statement: stage moves are the hottest
+        path of the pipeline.
+
+        :param values_list: list of dicts from ``_row_values``
+        """
+        self.flush_model()
+        uid = self.env.uid
+        parts = []
+        if close and leads:
+            parts.append(
+                SQL(
+                    """
+                    WITH closed AS (
+                        UPDATE funnel_stage_history
+                           SET date_out = %(now)s,
+                               is_open = FALSE,
+                               days_in_stage = ROUND(
+                                   EXTRACT(EPOCH FROM %(now)s - date_in)::numeric
+                                   / 86400, 1),
+                               write_date = %(now)s,
+                               write_uid = %(uid)s
+                         WHERE lead_id IN %(ids)s AND is_open
+                    )
+                    """,
+                    now=now,
+                    uid=uid,
+                    ids=tuple(leads.ids),
+                )
+            )
+        if values_list:
+            columns = SQL(", ").join(SQL.identifier(name) for name in ROW_COLUMNS)
+            arrays = SQL(", ").join(
+                SQL("%s::%s[]", [values[name] for values in values_list], SQL(kind))
+                for name, kind in ROW_COLUMNS.items()
+            )
+            parts.append(
+                SQL(
+                    """
+                    INSERT INTO funnel_stage_history (
+                        %(columns)s, is_open, gate_waived, moved_by_id,
+                        create_uid, create_date, write_uid, write_date)
+                    SELECT %(columns)s, TRUE, FALSE, %(uid)s,
+                           %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM unnest(%(arrays)s) AS new(%(columns)s)
+                    """,
+                    columns=columns,
+                    arrays=arrays,
+                    uid=uid,
+                    now=now,
+                )
+            )
+        elif parts:
+            parts.append(SQL("SELECT 1"))
+        if not parts:
+            return
+        self.env.cr.execute(SQL("").join(parts))
+        # the ORM did not see these rows
+        self.invalidate_model(
+            ["date_out", "is_open", "days_in_stage", "write_date", "write_uid"]
+        )
+        leads.invalidate_recordset(["stage_history_ids"])
+
+    @api.model
+    def _note_skipped_criteria(self, texts):
+        """Say on the current row of opportunities that they left their stage
+        with exit criteria unmet (warning gates).
+
+        :param texts: dict lead id -> text of the criteria skipped
+        """
+        if not texts:
+            return
+        self.flush_model(["skipped_criteria"])
+        lead_ids, notes = zip(*texts.items(), strict=True)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE funnel_stage_history h
+                   SET skipped_criteria = n.note
+                  FROM unnest(%s::int[], %s::text[]) AS n(lead_id, note)
+                 WHERE h.lead_id = n.lead_id AND h.is_open
+                """,
+                list(lead_ids),
+                list(notes),
+            )
+        )
+        self.invalidate_model(["skipped_criteria"])
+
+    @api.model
+    def _note_waiver(self, leads, reason):
+        """The current rows of ``leads`` were entered past waived criteria."""
+        rows = self.sudo().search(
+            [("lead_id", "in", leads.ids), ("is_open", "=", True)]
+        )
+        rows.write({"gate_waived": True, "waive_reason": reason})
+
+    @api.model
+    def _sync_open_probability(self, leads):
+        """crm sets the probability of lost and restored opportunities after
+        archiving or restoring them: the lost and restored rows just opened take
+        it too."""
+        if not leads:
+            return
+        leads.flush_recordset(["probability"])
+        self.flush_model(["probability"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE funnel_stage_history h
+                   SET probability = l.probability
+                  FROM crm_lead l
+                 WHERE l.id = h.lead_id AND h.lead_id IN %s AND h.is_open
+                   AND h.event IN ('lost', 'restored')
+                   AND h.probability IS DISTINCT FROM l.probability
+                """,
+                tuple(leads.ids),
+            )
+        )
+        self.invalidate_model(["probability"])
 
     # ------------------------------------------------------------
     # Backfill
@@ -201,8 +420,7 @@ SELECT lo.lead_id,
        lo.next_at IS NULL,
        l.user_id, l.team_id, lo.moved_by, l.company_id, l.expected_revenue,
        l.probability,
-       CASE WHEN sr.is_won THEN 'closed'
-            ELSE COALESCE(l.forecast_category_override, sr.forecast_category) END,
+       %(category)s,
        lo.kind = 'move' AND COALESCE(sr.rank < fr.rank, FALSE),
        FALSE,
        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
@@ -212,6 +430,7 @@ SELECT lo.lead_id,
   LEFT JOIN stage_rank fr ON fr.id = lo.stage_from
  WHERE lo.stage_at IS NOT NULL
                 """,
+                category=self.env["crm.lead"]._funnel_category_sql("l", "sr"),
                 stage_field=field_ids.get("stage_id"),
                 fields=tuple(field_ids.values()),
                 uid=uid,
@@ -231,3 +450,41 @@ UPDATE crm_lead l SET backward_move_count = b.moves
         self.env.invalidate_all()
         _logger.info("Stage history: %s rows built from the chatter tracking", inserted)
         return inserted
+
+    @api.model
+    def _restage(self, stage_map, leads):
+        """Rewrite the history of ``leads`` as if the stages of ``stage_map``
+        (stage id -> stage id, keeping the order of the stages) had always been
+        their new stage: the rows keep their dates, a row that followed its
+        stage's forecast category follows the new stage's. Called by
+        ``crm.lead._funnel_restage``, which moves the opportunities themselves.
+        """
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+WITH m AS (
+    SELECT m.old_id, m.new_id, so.forecast_category AS old_category,
+           sn.forecast_category AS new_category
+      FROM unnest(%(old)s::int[], %(new)s::int[]) AS m(old_id, new_id)
+      JOIN crm_stage so ON so.id = m.old_id
+      JOIN crm_stage sn ON sn.id = m.new_id
+)
+UPDATE funnel_stage_history h
+   SET stage_id = COALESCE(ms.new_id, h.stage_id),
+       stage_from_id = COALESCE(mf.new_id, h.stage_from_id),
+       forecast_category = CASE WHEN h.forecast_category = ms.old_category
+                                THEN ms.new_category
+                                ELSE h.forecast_category END
+  FROM funnel_stage_history h2
+  LEFT JOIN m ms ON ms.old_id = h2.stage_id
+  LEFT JOIN m mf ON mf.old_id = h2.stage_from_id
+ WHERE h2.id = h.id AND h.lead_id IN %(lead_ids)s
+   AND (ms.old_id IS NOT NULL OR mf.old_id IS NOT NULL)
+                """,
+                old=list(stage_map),
+                new=list(stage_map.values()),
+                lead_ids=tuple(leads.ids),
+            )
+        )
+        self.invalidate_model(["stage_id", "stage_from_id", "forecast_category"])

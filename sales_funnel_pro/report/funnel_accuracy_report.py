@@ -1,8 +1,18 @@
 from odoo import fields, models
-from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
 from odoo.tools.sql import drop_view_if_exists
 
+from .funnel_report_figures import (
+    Accuracy,
+    Bias,
+    GroupTarget,
+    PerSnapshot,
+    Ratio,
+    percent_field,
+)
+from .funnel_report_target import TARGET_HELP
+
+ROW_TYPES = [("forecast", "Forecast"), ("target", "Target")]
 # forecast measure -> its accuracy and bias fields
 FORECASTS = {
     "forecast_probability": ("accuracy_probability", "bias_probability"),
@@ -11,9 +21,12 @@ FORECASTS = {
     "forecast_commit": ("accuracy_commit", "bias_commit"),
     "forecast_best_case": ("accuracy_best_case", "bias_best_case"),
 }
-ACCURACY = {acc: forecast for forecast, (acc, __) in FORECASTS.items()}
-BIAS = {bias: forecast for forecast, (__, bias) in FORECASTS.items()}
-AMOUNTS = {"expected_revenue", "closed_revenue", "actual_revenue", *FORECASTS}
+AMOUNTS = ("expected_revenue", "closed_revenue", "actual_revenue", *FORECASTS)
+# the columns of the target rows
+TARGET_AMOUNTS = ("target_amount", "team_target_amount", "covered_target_amount")
+# the group's actual and target, per snapshot
+ACTUAL = PerSnapshot("actual_revenue", row_type="forecast")
+TARGET = PerSnapshot(GroupTarget(), row_type="target")
 
 AGGREGATION_HELP = (
     " Over several snapshots, amounts are averages per snapshot date (the actual of "
@@ -22,38 +35,32 @@ AGGREGATION_HELP = (
 )
 
 
-def _amount(string, help_text, **kwargs):
+def _amount(string, help_text, aggregation=AGGREGATION_HELP):
     return fields.Monetary(
         string=string,
         currency_field="company_currency",
         readonly=True,
-        help=help_text + AGGREGATION_HELP,
-        **kwargs,
+        help=help_text + aggregation,
     )
 
 
 def _accuracy(forecast_label):
-    return fields.Float(
-        string=f"Accuracy ({forecast_label}) %",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help=f"Forecast accuracy of the {forecast_label.lower()} forecast, in "
+    return percent_field(
+        f"Accuracy ({forecast_label}) %",
+        f"Forecast accuracy of the {forecast_label.lower()} forecast, in "
         "percent: 100 × (1 − |forecast − actual| ÷ actual); 100 is perfect, it "
-        "falls as the forecast misses in either direction (it may go below 0). "
-        "Computed from the totals of each group, so a team's forecast is judged as "
+        "falls as the forecast misses in either direction, down to 0 for a miss "
+        "as large as the actual or larger (the bias tells by how much). Computed "
+        "from the totals of each group, so a team's forecast is judged as "
         "a whole; over several snapshots it is the accuracy of their average "
         "forecast. Empty when nothing was won in the period.",
     )
 
 
 def _bias(forecast_label):
-    return fields.Float(
-        string=f"Bias ({forecast_label}) %",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help=f"Bias of the {forecast_label.lower()} forecast, in percent: "
+    return percent_field(
+        f"Bias ({forecast_label}) %",
+        f"Bias of the {forecast_label.lower()} forecast, in percent: "
         "100 × (forecast − actual) ÷ actual. Above 0 the forecast was too high "
         "(over-optimistic), below 0 too low (sandbagging). Computed from the totals "
         "of each group; over several snapshots it is the bias of their average "
@@ -73,9 +80,15 @@ class FunnelAccuracyReport(models.Model):
     without an expected closing date, expected in a month already over, or a
     year or more ahead, are part of no period. The actual of a month is what was
     won in it (closing date), by the opportunity's salesperson and team.
+
+    The target rows hold, for each snapshot, the months of the targets that it
+    forecasts (see funnel.target.month): the target a group's actual is measured
+    against. Amounts are averaged over the snapshots of the forecast rows, the
+    target over those of the target rows.
     """
 
     _name = "funnel.accuracy.report"
+    _inherit = "funnel.report.target"
     _description = "Forecast Accuracy Analysis"
     _auto = False
     _order = "snapshot_date desc, period, id"
@@ -88,13 +101,21 @@ class FunnelAccuracyReport(models.Model):
             "date_closed",
             "date_deadline",
             "expected_revenue",
-            "stage_id",
+            "forecast_category",
+            "probability",
             "team_id",
             "type",
             "user_id",
         ],
-        "crm.stage": ["is_won"],
         "res.company": ["currency_id"],
+        "funnel.target.month": [
+            "amount",
+            "company_id",
+            "is_covered",
+            "month",
+            "team_id",
+            "user_id",
+        ],
         "funnel.forecast.snapshot": ["company_id", "date", "taken_at"],
         "funnel.forecast.snapshot.line": [
             "date_deadline",
@@ -109,7 +130,32 @@ class FunnelAccuracyReport(models.Model):
             "weighted_stage",
         ],
     }
+    # what a group shows, from its totals: amounts per snapshot (of the forecast
+    # rows), accuracy and bias of the forecasts, slip rate, target (of the target
+    # rows) and attainment
+    _figures = {
+        **{fname: PerSnapshot(fname, row_type="forecast") for fname in AMOUNTS},
+        **{
+            accuracy: Accuracy(forecast, "actual_revenue")
+            for forecast, (accuracy, __) in FORECASTS.items()
+        },
+        **{
+            bias: Bias(forecast, "actual_revenue")
+            for forecast, (__, bias) in FORECASTS.items()
+        },
+        "slip_rate": Ratio("slipped_count", "line_count", digits=1),
+        **{fname: PerSnapshot(fname, row_type="target") for fname in TARGET_AMOUNTS},
+        "target": TARGET,
+        "attainment": Ratio(ACTUAL, TARGET, digits=1),
+    }
 
+    row_type = fields.Selection(
+        ROW_TYPES,
+        string="Type",
+        readonly=True,
+        help="Forecast: what the snapshot forecast for the period, and what was won "
+        "in it. Target: the target of the period, of a salesperson or of a team.",
+    )
     snapshot_id = fields.Many2one(
         "funnel.forecast.snapshot", string="Snapshot", readonly=True
     )
@@ -141,7 +187,6 @@ class FunnelAccuracyReport(models.Model):
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    company_currency = fields.Many2one("res.currency", string="Currency", readonly=True)
 
     line_count = fields.Integer(
         string="Opportunities",
@@ -157,12 +202,9 @@ class FunnelAccuracyReport(models.Model):
         "period, or still open with an expected closing date now after the period, "
         "or still open once the period is over.",
     )
-    slip_rate = fields.Float(
-        string="Slip Rate %",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help="Slipped ÷ opportunities, in percent: the share of the opportunities "
+    slip_rate = percent_field(
+        "Slip Rate %",
+        "Slipped ÷ opportunities, in percent: the share of the opportunities "
         "a snapshot expected in the period whose closing moved past it. Over "
         "several snapshots, each snapshot's opportunities count.",
     )
@@ -215,81 +257,50 @@ class FunnelAccuracyReport(models.Model):
     bias_historical = _bias("Historical Win Rate")
     bias_commit = _bias("Commit")
     bias_best_case = _bias("Best Case")
-
-    # ------------------------------------------------------------
-    # Measures computed from the totals of each group
-    # ------------------------------------------------------------
-
-    def _read_group_select(self, aggregate_spec, query):
-        fname, __, func = parse_read_group_spec(aggregate_spec)
-
-        def column(name):
-            return self._field_to_sql(self._table, name, query)
-
-        def per_snapshot(name):
-            # the average per snapshot date: the actual is not added up once per
-            # snapshot, and the forecasts are averaged the same way
-            return SQL(
-                "(SUM(%s) / NULLIF(COUNT(DISTINCT %s), 0))",
-                column(name),
-                column("snapshot_date"),
-            )
-
-        if fname in AMOUNTS and func == "sum":
-            return per_snapshot(fname)
-        if fname in ACCURACY:
-            return SQL(
-                "ROUND((100 * (1 - ABS(SUM(%s) - SUM(%s)) / NULLIF(SUM(%s), 0)))"
-                "::numeric, 1)",
-                column(ACCURACY[fname]),
-                column("actual_revenue"),
-                column("actual_revenue"),
-            )
-        if fname in BIAS:
-            return SQL(
-                "ROUND((100 * (SUM(%s) - SUM(%s)) / NULLIF(SUM(%s), 0))::numeric, 1)",
-                column(BIAS[fname]),
-                column("actual_revenue"),
-                column("actual_revenue"),
-            )
-        if fname == "slip_rate":
-            return SQL(
-                "ROUND((100.0 * SUM(%s) / NULLIF(SUM(%s), 0))::numeric, 1)",
-                column("slipped_count"),
-                column("line_count"),
-            )
-        return super()._read_group_select(aggregate_spec, query)
+    target = _amount(
+        "Target",
+        "The target of the period. " + TARGET_HELP,
+        " Over several snapshots, the average per snapshot date, as the actual.",
+    )
+    attainment = percent_field(
+        "Attainment %",
+        "Actual ÷ target, in percent: the share of the target that was won in "
+        "the period. Computed from the totals of each group; empty without target.",
+    )
 
     # ------------------------------------------------------------
     # The view
     # ------------------------------------------------------------
 
     def _query(self):
+        Lead = self.env["crm.lead"]
+        # an opportunity no longer open closed (won, lost or archived) on its
+        # closing date
         slipped = SQL(
             """
             CASE
-                WHEN NOT l.active OR ls.is_won
+                WHEN NOT %s
                     THEN COALESCE(l.date_closed >= f.period_end, FALSE)
                 ELSE COALESCE(l.date_deadline >= f.period_end, FALSE)
                      OR f.period_end <= CURRENT_DATE
             END
-            """
+            """,
+            Lead._funnel_state_sql("open", "l"),
         )
-        row_accuracy = []
-        for forecast, (accuracy, bias) in FORECASTS.items():
-            row_accuracy.append(
-                SQL(
-                    """
-            ROUND((100 * (1 - ABS(%(f)s - a.actual_revenue)
-                   / NULLIF(a.actual_revenue, 0)))::numeric, 1) AS %(acc)s,
-            ROUND((100 * (%(f)s - a.actual_revenue)
-                   / NULLIF(a.actual_revenue, 0))::numeric, 1) AS %(bias)s
-                    """,
-                    f=SQL.identifier("a", forecast),
-                    acc=SQL.identifier(accuracy),
-                    bias=SQL.identifier(bias),
-                )
+        # the figures of each row, as those of a group of one row
+        row_figures = SQL(",").join(
+            SQL("%s AS %s", self._figure_row_sql(fname, "a"), SQL.identifier(fname))
+            for fname in (
+                "slip_rate",
+                *(figure for pair in FORECASTS.values() for figure in pair),
             )
+        )
+        target_amounts = SQL(",").join(
+            SQL("%s AS %s", amount, SQL.identifier(fname))
+            for fname, amount in self.env["funnel.target.month"]
+            ._target_amounts("tm")
+            .items()
+        )
         return SQL(
             """
 WITH snapshot AS (
@@ -323,7 +334,6 @@ forecast AS (
              AND line.date_deadline < s.first_period + interval '12 months'
       ) f
       JOIN crm_lead l ON l.id = f.lead_id
-      LEFT JOIN crm_stage ls ON ls.id = l.stage_id
      GROUP BY f.snapshot_id, f.period, f.user_id, f.team_id, f.company_id
 ),
 actual AS (
@@ -338,8 +348,7 @@ actual AS (
         ON w.company_id = s.company_id
        AND w.date_closed >= s.first_period
        AND w.date_closed < s.first_period + interval '12 months'
-      JOIN crm_stage ws ON ws.id = w.stage_id AND ws.is_won
-     WHERE w.type = 'opportunity' AND w.active
+     WHERE %(won)s
      GROUP BY s.id, date_trunc('month', w.date_closed), w.user_id, w.team_id,
               s.company_id
 ),
@@ -359,7 +368,8 @@ combined AS (
       FROM actual
 ),
 aggregated AS (
-    SELECT c.snapshot_id, c.period, c.user_id, c.team_id, c.company_id,
+    SELECT 'forecast' AS row_type,
+           c.snapshot_id, c.period, c.user_id, c.team_id, c.company_id,
            SUM(c.line_count) AS line_count,
            SUM(c.slipped_count) AS slipped_count,
            SUM(c.expected_revenue) AS expected_revenue,
@@ -369,13 +379,30 @@ aggregated AS (
            SUM(c.closed_revenue + c.open_stage) AS forecast_stage,
            SUM(c.closed_revenue + c.open_historical) AS forecast_historical,
            SUM(c.closed_revenue + c.open_commit) AS forecast_commit,
-           SUM(c.closed_revenue + c.open_best_case) AS forecast_best_case
+           SUM(c.closed_revenue + c.open_best_case) AS forecast_best_case,
+           NULL::numeric AS target_amount,
+           NULL::numeric AS team_target_amount,
+           NULL::numeric AS covered_target_amount,
+           NULL::numeric AS target
       FROM combined c
      GROUP BY c.snapshot_id, c.period, c.user_id, c.team_id, c.company_id
+    UNION ALL
+    -- each month of a target that the snapshot forecasts
+    SELECT 'target', s.id, tm.month, tm.user_id, tm.team_id, tm.company_id,
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           %(target_amounts)s,
+           tm.amount
+      FROM snapshot s
+      JOIN funnel_target_month tm
+        ON tm.company_id = s.company_id
+       AND tm.month >= s.first_period
+       AND tm.month < s.first_period + interval '12 months'
 )
 SELECT row_number() OVER (
-           ORDER BY a.snapshot_id, a.period, a.user_id, a.team_id, a.company_id
+           ORDER BY a.snapshot_id, a.period, a.user_id, a.team_id, a.company_id,
+                    a.row_type
        ) AS id,
+       a.row_type,
        a.snapshot_id,
        s.date AS snapshot_date,
        a.period,
@@ -390,8 +417,6 @@ SELECT row_number() OVER (
        rc.currency_id AS company_currency,
        a.line_count,
        a.slipped_count,
-       ROUND((100.0 * a.slipped_count / NULLIF(a.line_count, 0))::numeric, 1)
-           AS slip_rate,
        a.expected_revenue,
        a.closed_revenue,
        a.actual_revenue,
@@ -400,13 +425,20 @@ SELECT row_number() OVER (
        a.forecast_historical,
        a.forecast_commit,
        a.forecast_best_case,
-       %(row_accuracy)s
+       a.target_amount,
+       a.team_target_amount,
+       a.covered_target_amount,
+       a.target,
+       NULL::numeric AS attainment,
+       %(row_figures)s
   FROM aggregated a
   JOIN snapshot s ON s.id = a.snapshot_id
   JOIN res_company rc ON rc.id = a.company_id
             """,
             slipped=slipped,
-            row_accuracy=SQL(",").join(row_accuracy),
+            won=Lead._funnel_state_sql("won", "w"),
+            target_amounts=target_amounts,
+            row_figures=row_figures,
         )
 
     def init(self):

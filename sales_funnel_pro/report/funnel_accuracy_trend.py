@@ -1,7 +1,8 @@
 from odoo import fields, models
-from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
 from odoo.tools.sql import drop_view_if_exists
+
+from .funnel_report_figures import PerSnapshot
 
 # (figure, column of funnel.accuracy.report)
 FIGURES = [
@@ -21,14 +22,28 @@ class FunnelAccuracyTrend(models.Model):
     date."""
 
     _name = "funnel.accuracy.trend"
+    _inherit = "funnel.report.figures"
     _description = "Forecast Evolution"
     _auto = False
     _order = "snapshot_date, figure, id"
     _rec_name = "period"
+    # what the view reads: the rows of the accuracy analysis; the ORM flushes
+    # what that view reads in turn (its own _depends) before this one is read
     _depends = {
-        "funnel.forecast.snapshot": ["company_id", "date", "taken_at"],
-        "funnel.forecast.snapshot.line": ["snapshot_id", "expected_revenue"],
+        "funnel.accuracy.report": [
+            "company_currency",
+            "company_id",
+            "is_period_over",
+            "period",
+            "row_type",
+            "snapshot_date",
+            "snapshot_id",
+            "team_id",
+            "user_id",
+            *(column for __, column in FIGURES),
+        ],
     }
+    _figures = {"amount": PerSnapshot("amount")}
 
     snapshot_id = fields.Many2one(
         "funnel.forecast.snapshot", string="Snapshot", readonly=True
@@ -59,16 +74,6 @@ class FunnelAccuracyTrend(models.Model):
         "date.",
     )
 
-    def _read_group_select(self, aggregate_spec, query):
-        fname, __, func = parse_read_group_spec(aggregate_spec)
-        if fname == "amount" and func == "sum":
-            return SQL(
-                "(SUM(%s) / NULLIF(COUNT(DISTINCT %s), 0))",
-                self._field_to_sql(self._table, "amount", query),
-                self._field_to_sql(self._table, "snapshot_date", query),
-            )
-        return super()._read_group_select(aggregate_spec, query)
-
     def init(self):
         drop_view_if_exists(self.env.cr, self._table)
         values = SQL(", ").join(
@@ -86,6 +91,7 @@ class FunnelAccuracyTrend(models.Model):
                       FROM funnel_accuracy_report r
                      CROSS JOIN LATERAL (VALUES %(values)s)
                            AS v(position, figure, amount)
+                     WHERE r.row_type = 'forecast'
                 )
                 """,
                 table=SQL.identifier(self._table),

@@ -26,6 +26,7 @@ class FunnelEffortReport(models.Model):
             "create_date",
             "date_closed",
             "expected_revenue",
+            "forecast_category",
             "partner_id",
             "probability",
             "stage_id",
@@ -33,7 +34,6 @@ class FunnelEffortReport(models.Model):
             "type",
             "user_id",
         ],
-        "crm.stage": ["is_won"],
         "res.company": ["currency_id"],
         "funnel.activity.log": ["date", "duration", "lead_id"],
     }
@@ -72,6 +72,7 @@ class FunnelEffortReport(models.Model):
     expected_revenue = fields.Monetary(currency_field="company_currency", readonly=True)
 
     def _select(self):
+        Lead = self.env["crm.lead"]
         return SQL(
             """
             l.id AS id,
@@ -82,10 +83,7 @@ class FunnelEffortReport(models.Model):
             l.stage_id,
             l.company_id,
             c.currency_id AS company_currency,
-            CASE
-                WHEN NOT l.active THEN 'lost'
-                WHEN s.is_won THEN 'won'
-                ELSE 'open'
+            CASE WHEN %(lost)s THEN 'lost' WHEN %(won)s THEN 'won' ELSE 'open'
             END AS status,
             l.create_date,
             l.date_closed,
@@ -96,23 +94,30 @@ class FunnelEffortReport(models.Model):
                 EXTRACT(EPOCH FROM MIN(g.date) - l.create_date) / 3600, 0
             ) END AS first_response_hours,
             l.expected_revenue
-            """
+            """,
+            lost=Lead._funnel_state_sql("lost"),
+            won=Lead._funnel_state_sql("won"),
         )
 
     def _from(self):
         return SQL(
             """
             crm_lead l
-            LEFT JOIN crm_stage s ON s.id = l.stage_id
             LEFT JOIN res_company c ON c.id = l.company_id
             LEFT JOIN funnel_activity_log g ON g.lead_id = l.id
             """
         )
 
     def _where(self):
-        # open and won opportunities are active; lost ones are archived with a
-        # zero probability (merely archived ones are left out, as crm does)
-        return SQL("l.type = 'opportunity' AND (l.active OR l.probability = 0)")
+        # open, won and lost opportunities; merely archived ones are left out, as
+        # crm does (crm.lead._funnel_state_sql)
+        Lead = self.env["crm.lead"]
+        return SQL(
+            "%s OR %s OR %s",
+            Lead._funnel_state_sql("open"),
+            Lead._funnel_state_sql("won"),
+            Lead._funnel_state_sql("lost"),
+        )
 
     def _group_by(self):
         # every column of the opportunity is listed, not only its id: a filter on
@@ -129,7 +134,9 @@ class FunnelEffortReport(models.Model):
             l.create_date,
             l.date_closed,
             l.expected_revenue,
-            s.is_won,
+            l.forecast_category,
+            l.probability,
+            l.type,
             c.currency_id
             """
         )

@@ -1,10 +1,18 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
-from odoo.tools.sql import drop_view_if_exists, index_exists
+from odoo.tools.sql import drop_view_if_exists
 
+from ..models.crm_lead_forecast import NO_OWNER
 from ..models.crm_stage import LEAD_FORECAST_CATEGORIES
+from .funnel_report_figures import (
+    Difference,
+    GroupTarget,
+    Ratio,
+    Total,
+    percent_field,
+)
+from .funnel_report_target import TARGET_HELP
 
 ROW_TYPES = [
     ("open", "Open Opportunity"),
@@ -15,28 +23,20 @@ ROW_TYPES = [
 # stages from this configured win rate on are late stages
 LATE_STAGE_WIN_RATE = 50
 
-# figures computed from the sums of the group at every grouping level
-GROUP_FIGURES = (
-    "target",
-    "coverage",
-    "weighted_coverage",
-    "late_stage_coverage",
-    "gap",
+# the amounts of the rows: float8 columns, NULL on the rows they are not about
+AMOUNTS = (
+    "expected_revenue",
+    "weighted_probability",
+    "weighted_stage",
+    "weighted_historical",
+    "late_stage_revenue",
+    "won_revenue",
+    "target_amount",
+    "team_target_amount",
+    "covered_target_amount",
 )
-COVERAGES = {
-    "coverage": "expected_revenue",
-    "weighted_coverage": "weighted_stage",
-    "late_stage_coverage": "late_stage_revenue",
-}
+TARGET = GroupTarget()
 DATE_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
-# owner_key of the rows without salesperson
-NO_OWNER = -1
-# see FunnelForecastReport._lead_condition
-ROW_COST_FUNCTION = "funnel_forecast_row_cost"
-# the salesperson's record rule (security/funnel_report_security.xml), and what
-# it was up to version 1.2
-PERSONAL_RULE = "[('owner_key', 'in', [user.id, -1])]"
-PERSONAL_RULE_1_2 = "['|', ('user_id', '=', user.id), ('user_id', '=', False)]"
 
 
 class FunnelForecastReport(models.Model):
@@ -49,13 +49,15 @@ class FunnelForecastReport(models.Model):
       one already past, it has no period and needs a date;
     - one per won opportunity, on its closing date: the actuals;
     - one per month of each target, the target being spread evenly over the months
-      of its period, so that months, quarters and years add up.
+      of its period, so that months, quarters and years add up (read from
+      funnel.target.month, as the accuracy analysis does).
 
     The period (``date``) and ``needs_date`` depend on today: they are computed in
     the query (see ``_field_to_sql``), not stored in the view.
     """
 
     _name = "funnel.forecast.report"
+    _inherit = "funnel.report.target"
     _description = "Sales Forecast Analysis"
     _auto = False
     _order = "date_closing, id"
@@ -76,19 +78,28 @@ class FunnelForecastReport(models.Model):
             "type",
             "user_id",
         ],
-        "crm.stage": ["is_won", "win_rate"],
+        "crm.stage": ["win_rate"],
         "funnel.stage.win.rate": ["company_id", "stage_id", "team_id", "win_rate"],
-        "funnel.target": [
+        "funnel.target.month": [
             "amount",
             "company_id",
-            "date_from",
-            "date_to",
+            "currency_id",
+            "is_covered",
+            "month",
             "team_id",
             "user_id",
         ],
         "res.company": ["currency_id"],
-        "res.currency": ["decimal_places"],
-        "res.users": ["sale_team_id"],
+    }
+    # what a group shows, from its sums: the amounts, the target, the coverages
+    # and the gap
+    _figures = {
+        **{fname: Total(fname) for fname in AMOUNTS},
+        "target": TARGET,
+        "coverage": Ratio("expected_revenue", TARGET),
+        "weighted_coverage": Ratio("weighted_stage", TARGET),
+        "late_stage_coverage": Ratio("late_stage_revenue", TARGET),
+        "gap": Difference(TARGET, "won_revenue", "expected_revenue"),
     }
 
     # ------------------------------------------------------------
@@ -115,7 +126,6 @@ class FunnelForecastReport(models.Model):
     )
     stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    company_currency = fields.Many2one("res.currency", string="Currency", readonly=True)
     forecast_category = fields.Selection(
         LEAD_FORECAST_CATEGORIES, string="Category", readonly=True
     )
@@ -203,59 +213,25 @@ class FunnelForecastReport(models.Model):
         readonly=True,
         help="Revenue of the opportunities won, on their closing date: the actuals.",
     )
-    target_amount = fields.Monetary(
-        string="Salesperson Targets",
-        currency_field="company_currency",
-        readonly=True,
-        help="Targets of the salespeople, spread evenly over the months of their "
-        "period.",
-    )
-    team_target_amount = fields.Monetary(
-        string="Team Targets",
-        currency_field="company_currency",
-        readonly=True,
-        help="Targets of the sales teams, spread evenly over the months of their "
-        "period. They are on rows without salesperson.",
-    )
-    covered_target_amount = fields.Monetary(
-        string="Salesperson Targets Within a Team Target",
-        currency_field="company_currency",
-        aggregator=None,
-        readonly=True,
-        help="Targets of salespeople for a month in which their team has a target.",
-    )
     target = fields.Monetary(
         currency_field="company_currency",
         readonly=True,
-        help="The target the coverage and the gap are measured against. For a group "
-        "with team targets (a team, or the whole company), each month counts its "
-        "team target when the team has one, else the sum of the targets of the "
-        "team's salespeople. For a group without team targets (a salesperson), the "
-        "salespeople's targets.",
+        help="The target the coverage and the gap are measured against. " + TARGET_HELP,
     )
-    coverage = fields.Float(
-        string="Coverage (%)",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help="Expected revenue of the open opportunities ÷ target, in percent; empty "
+    coverage = percent_field(
+        "Coverage (%)",
+        "Expected revenue of the open opportunities ÷ target, in percent; empty "
         "without target. Computed on the totals of each group.",
     )
-    weighted_coverage = fields.Float(
-        string="Weighted Coverage (%)",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help="Expected revenue of the open opportunities weighted by the win rate of "
+    weighted_coverage = percent_field(
+        "Weighted Coverage (%)",
+        "Expected revenue of the open opportunities weighted by the win rate of "
         "their stage ÷ target, in percent; empty without target. Computed on the "
         "totals of each group.",
     )
-    late_stage_coverage = fields.Float(
-        string="Late-Stage Coverage (%)",
-        digits=(16, 1),
-        aggregator="avg",
-        readonly=True,
-        help="Expected revenue of the open opportunities in stages with a win rate "
+    late_stage_coverage = percent_field(
+        "Late-Stage Coverage (%)",
+        "Expected revenue of the open opportunities in stages with a win rate "
         "of 50 % or more ÷ target, in percent; empty without target. Computed on the "
         "totals of each group.",
     )
@@ -342,18 +318,6 @@ class FunnelForecastReport(models.Model):
     # Figures of a group
     # ------------------------------------------------------------
 
-    def _read_group_select(self, aggregate_spec, query):
-        # the target, coverages and gap of a group come from the group's sums
-        fname, __, func = parse_read_group_spec(aggregate_spec)
-        if fname in GROUP_FIGURES:
-            return self._forecast_group_figure(fname, query)
-        if func == "sum" and fname in self._view_amounts():
-            # the amounts are NULL on the rows they are not about
-            return SQL(
-                "COALESCE(%s, 0)", super()._read_group_select(aggregate_spec, query)
-            )
-        return super()._read_group_select(aggregate_spec, query)
-
     @api.model
     def _read_group(
         self,
@@ -423,33 +387,6 @@ class FunnelForecastReport(models.Model):
 
         return sort_key
 
-    def _forecast_group_figure(self, fname, query):
-        def total(name):
-            return SQL(
-                "COALESCE(SUM(%s), 0)", self._field_to_sql(self._table, name, query)
-            )
-
-        team, reps = total("team_target_amount"), total("target_amount")
-        target = SQL(
-            "(CASE WHEN %s <> 0 THEN %s + %s - %s ELSE %s END)",
-            team,
-            team,
-            reps,
-            total("covered_target_amount"),
-            reps,
-        )
-        if fname == "target":
-            return target
-        if fname == "gap":
-            return SQL(
-                "(CASE WHEN %s <> 0 THEN %s - %s - %s END)",
-                target,
-                target,
-                total("won_revenue"),
-                total("expected_revenue"),
-            )
-        return SQL("(%s * 100.0 / NULLIF(%s, 0))", total(COVERAGES[fname]), target)
-
     # ------------------------------------------------------------
     # View
     # ------------------------------------------------------------
@@ -478,23 +415,8 @@ class FunnelForecastReport(models.Model):
 
     def _view_amounts(self):
         """The amounts of the view: float8 columns, NULL on the rows they are
-        not about (a strict SUM skips them)."""
-        return [
-            "expected_revenue",
-            "weighted_probability",
-            "weighted_stage",
-            "weighted_historical",
-            "late_stage_revenue",
-            "won_revenue",
-            "target_amount",
-            "team_target_amount",
-            "covered_target_amount",
-            "target",
-            "coverage",
-            "weighted_coverage",
-            "late_stage_coverage",
-            "gap",
-        ]
+        not about (a strict SUM skips them); each is a figure of the groups."""
+        return list(self._figures)
 
     def _view_select(self, values):
         """The SELECT list of a branch: ``values`` maps column names to their
@@ -569,108 +491,6 @@ class FunnelForecastReport(models.Model):
     def _from_open(self):
         return SQL("crm_lead l LEFT JOIN crm_stage s ON s.id = l.stage_id")
 
-    def _lead_condition(self, kind, alias="l"):
-        """The opportunities of the ``kind`` ("open" or "won") rows, in SQL on
-        crm_lead as ``alias``; bare columns without alias (index predicates).
-
-        Open and won opportunities are active (lost ones are archived); won
-        ones, and only they, are in the Closed category."""
-
-        def column(name):
-            return SQL.identifier(alias, name) if alias else SQL.identifier(name)
-
-        condition = SQL(
-            "%s = 'opportunity' AND %s AND %s %s 'closed'",
-            column("type"),
-            column("active"),
-            column("forecast_category"),
-            SQL("IS DISTINCT FROM" if kind == "open" else "="),
-        )
-        if kind == "open":
-            # always true, at the price that reading the category from the
-            # table has: PostgreSQL does not count the cost of reaching the
-            # last columns of a row (the module's, such as the category), and
-            # would read the table rather than the index that implies this
-            condition = SQL(
-                "%s AND %s(%s) IS NOT NULL",
-                condition,
-                SQL.identifier(ROW_COST_FUNCTION),
-                column("forecast_category"),
-            )
-        return condition
-
-    def _lead_indexes(self):
-        """The indexes of crm_lead that the branches of opportunities are read
-        from, without reading the table (index-only scans): one per branch,
-        restricted to its opportunities, keyed by owner (the salesperson's
-        record rule) and date (the period filters), and including every other
-        column that the branch reads. ``{name: (kind, keys, included)}``; a
-        changed definition needs a new name (see ``_create_lead_indexes``)."""
-        owner = SQL("(COALESCE(user_id, %s))", NO_OWNER)
-        common = [
-            "id",
-            "partner_id",
-            "user_id",
-            "team_id",
-            "stage_id",
-            "company_id",
-            "forecast_category",
-            "expected_revenue",
-        ]
-        return {
-            "crm_lead_funnel_forecast_open_index": (
-                "open",
-                [owner, SQL("date_deadline")],
-                [*common, "probability"],
-            ),
-            "crm_lead_funnel_forecast_won_index": (
-                "won",
-                [owner, SQL("(date_closed::date)")],
-                [*common, "date_closed"],
-            ),
-        }
-
-    def _create_row_cost_function(self):
-        """The function of the open opportunities' condition (see
-        ``_lead_condition``): true, and as costly to call as reading the row."""
-        self.env.cr.execute(
-            SQL(
-                """
-                CREATE OR REPLACE FUNCTION %s(category varchar) RETURNS boolean
-                LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE COST 1000
-                AS $$ BEGIN RETURN TRUE; END $$
-                """,
-                SQL.identifier(ROW_COST_FUNCTION),
-            )
-        )
-
-    def _drop_row_cost_function(self):
-        self.env.cr.execute(
-            SQL(
-                "DROP FUNCTION IF EXISTS %s(varchar) CASCADE",
-                SQL.identifier(ROW_COST_FUNCTION),
-            )
-        )
-
-    def _drop_lead_indexes(self):
-        for name in self._lead_indexes():
-            self.env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
-
-    def _create_lead_indexes(self):
-        cr = self.env.cr
-        for name, (kind, keys, included) in self._lead_indexes().items():
-            if index_exists(cr, name):
-                continue
-            cr.execute(
-                SQL(
-                    "CREATE INDEX %s ON crm_lead (%s) INCLUDE (%s) WHERE %s",
-                    SQL.identifier(name),
-                    SQL(", ").join(keys),
-                    SQL(", ").join(SQL.identifier(column) for column in included),
-                    self._lead_condition(kind, alias=None),
-                )
-            )
-
     def _select_won(self):
         return self._view_select(
             {
@@ -682,80 +502,32 @@ class FunnelForecastReport(models.Model):
         )
 
     def _select_targets(self):
-        # each month gets an even share of the target, rounded to the currency,
-        # the last month what is left of it; a salesperson's target of a month is
-        # "covered" when the salesperson's team has a target for that month
+        # a row per month of each target, with its share of the target (see
+        # funnel.target.month)
         return self._view_select(
             {
-                "id": SQL("(ft.id * 12 + m.idx) * 2 + 1"),
+                "id": SQL("tm.id * 2 + 1"),
                 "row_type": SQL("'target'"),
-                "user_id": SQL("ft.user_id"),
-                "owner_key": SQL("COALESCE(ft.user_id, %s)", NO_OWNER),
-                "team_id": SQL("COALESCE(ft.team_id, u.sale_team_id)"),
-                "company_id": SQL("ft.company_id"),
-                "company_currency": SQL("cur.id"),
-                "date_closing": SQL("m.month"),
-                "target_amount": SQL(
-                    "CASE WHEN ft.user_id IS NOT NULL THEN sh.amount END"
-                ),
-                "team_target_amount": SQL(
-                    "CASE WHEN ft.user_id IS NULL THEN sh.amount END"
-                ),
-                "covered_target_amount": SQL(
-                    "CASE WHEN tt.id IS NOT NULL THEN sh.amount END"
-                ),
-                "target": SQL("sh.amount"),
-                "gap": SQL("sh.amount"),
+                "user_id": SQL("tm.user_id"),
+                "owner_key": SQL("COALESCE(tm.user_id, %s)", NO_OWNER),
+                "team_id": SQL("tm.team_id"),
+                "company_id": SQL("tm.company_id"),
+                "company_currency": SQL("tm.currency_id"),
+                "date_closing": SQL("tm.month"),
+                **self.env["funnel.target.month"]._target_amounts("tm"),
+                "target": SQL("tm.amount"),
+                "gap": SQL("tm.amount"),
             }
         )
 
     def _from_targets(self):
-        # the months of a target (one, three or twelve) from a constant series,
-        # and the team target covering a salesperson's month as a join (at most
-        # one: the targets of a team do not overlap); no subquery per row, so
-        # that the whole view can be scanned in parallel
-        return SQL(
-            """
-            funnel_target ft
-            LEFT JOIN res_users u ON u.id = ft.user_id
-            LEFT JOIN res_company c ON c.id = ft.company_id
-            LEFT JOIN res_currency cur ON cur.id = c.currency_id
-            CROSS JOIN LATERAL (
-                SELECT (
-                    (EXTRACT(YEAR FROM ft.date_to) - EXTRACT(YEAR FROM ft.date_from))
-                    * 12 + EXTRACT(MONTH FROM ft.date_to)
-                    - EXTRACT(MONTH FROM ft.date_from) + 1
-                )::integer AS months
-            ) n
-            JOIN generate_series(0, 11) AS i(idx) ON i.idx < n.months
-            CROSS JOIN LATERAL (
-                SELECT i.idx,
-                       (ft.date_from + i.idx * INTERVAL '1 month')::date AS month
-            ) m
-            CROSS JOIN LATERAL (
-                SELECT ROUND(ft.amount / n.months, COALESCE(cur.decimal_places, 2))
-                    AS share
-            ) r
-            CROSS JOIN LATERAL (
-                SELECT CASE WHEN m.idx < n.months - 1 THEN r.share
-                            ELSE ft.amount - (n.months - 1) * r.share
-                       END AS amount
-            ) sh
-            LEFT JOIN funnel_target tt
-                   ON ft.user_id IS NOT NULL
-                  AND tt.team_id = u.sale_team_id
-                  AND tt.company_id = ft.company_id
-                  AND tt.date_from <= m.month
-                  AND tt.date_to >= m.month
-            """
-        )
+        return SQL("funnel_target_month tm")
 
     def init(self):
         # one branch per kind of row, each with plain columns: the conditions
         # on the period and the category go down to the scan of each branch,
         # and PostgreSQL estimates them from the statistics of crm_lead
-        self._create_row_cost_function()
-        self._create_lead_indexes()
+        Lead = self.env["crm.lead"]
         drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
@@ -771,24 +543,13 @@ class FunnelForecastReport(models.Model):
                 SQL.identifier(self._table),
                 self._select_open(),
                 self._from_open(),
-                self._lead_condition("open"),
+                Lead._funnel_forecast_condition("open"),
                 self._select_won(),
-                self._lead_condition("won"),
+                Lead._funnel_forecast_condition("won"),
                 self._select_targets(),
                 self._from_targets(),
             )
         )
-
-    def _upgrade_personal_rule(self):
-        """Upgrading to 1.3: the salesperson's rule reads ``owner_key`` (the same
-        rows), which the indexes of crm_lead answer. Rules are not updated by an
-        upgrade (noupdate): the rule is rewritten, unless it was changed."""
-        rule = self.env.ref(
-            "sales_funnel_pro.funnel_forecast_report_rule_personal",
-            raise_if_not_found=False,
-        )
-        if rule and rule.domain_force == PERSONAL_RULE_1_2:
-            rule.domain_force = PERSONAL_RULE
 
     # ------------------------------------------------------------
     # Actions

@@ -16,3 +16,6 @@ from . import test_forecast_report
 from . import test_ui_forecast
 from . import test_forecast_snapshot
 from . import test_forecast_accuracy
+from . import test_lead_state
+from . import test_demo_loading
+from . import test_target_month

@@ -1,6 +1,17 @@
+from contextlib import contextmanager
+
+from odoo.modules.migration import load_script
+from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase
 
 from odoo.addons.mail.tests.common import mail_new_test_user
+
+
+def migration(version):
+    """The post-migration script of the addon's ``version`` (e.g. "18.0.1.2.0"),
+    as a module, so that a test calls its functions."""
+    path = f"{get_module_path('sales_funnel_pro')}/migrations/{version}/post-migrate.py"
+    return load_script(path, f"sales_funnel_pro_post_migrate_{version}")
 
 
 class FunnelCommon(TransactionCase):
@@ -29,6 +40,14 @@ class FunnelCommon(TransactionCase):
     Existing stages and opportunities of the database are put aside so that only
     these stages take part in the tests.
     """
+
+    @contextmanager
+    def assertRaisesRegex(self, expected_exception, expected_regex):
+        """As ``assertRaises``: the error rolls back what was written before it
+        (a constraint raises after the write), as the request would."""
+        with self.assertRaises(expected_exception) as context:
+            yield context
+        self.assertRegex(str(context.exception), expected_regex)
 
     @classmethod
     def setUpClass(cls):

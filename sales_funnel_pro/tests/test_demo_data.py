@@ -8,10 +8,14 @@ without demo data.
 
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from odoo import fields
 from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.sales_funnel_pro.demo_story import tell
 
 MODULE = "sales_funnel_pro"
 FUNNEL = ["start", "needs", "solution", "negotiation"]
@@ -142,6 +146,24 @@ class TestDemoData(TransactionCase):
         )
         self.assertFalse(
             self.env["crm.lead"].search_count([("stage_id.template_key", "=", False)])
+        )
+        # so is their history: the history pivot shows the funnel's stages only
+        stock = self.env["crm.stage"].search([("template_key", "=", False)])
+        self.assertTrue(stock and all(stock.mapped("fold")))
+        self.assertFalse(
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search_count([("stage_id", "in", stock.ids)])
+        )
+        History = self.env["funnel.stage.history"]
+        self.assertFalse(
+            History.search_count(
+                ["|", ("stage_id", "in", stock.ids), ("stage_from_id", "in", stock.ids)]
+            )
+        )
+        self.assertEqual(
+            {stage for stage, __ in History._read_group([], ["stage_id"], ["__count"])},
+            set(self.stages.values()),
         )
         # open opportunities are spread over the four funnel stages
         per_stage = Counter(lead.stage_id.template_key for lead in self.open)
@@ -350,7 +372,7 @@ class TestDemoData(TransactionCase):
         infos = {info.id: info for gate in gates.values() for info in gate.criteria}
         live = self.leads._funnel_met(
             [(check.lead_id, infos[check.criterion_id.id]) for check in automatic],
-            self.leads._funnel_checks(),
+            self.env["funnel.lead.check"]._of_leads(self.leads),
         )
         for check in automatic:
             self.assertEqual(
@@ -559,7 +581,7 @@ class TestDemoData(TransactionCase):
         checks = activity_checks.filtered(lambda check: check.state != "waived")
         live = self.leads._funnel_met(
             [(check.lead_id, infos[check.criterion_id.id]) for check in checks],
-            self.leads._funnel_checks(),
+            self.env["funnel.lead.check"]._of_leads(self.leads),
         )
         for check in checks:
             self.assertEqual(
@@ -738,6 +760,54 @@ class TestDemoData(TransactionCase):
             .search([("snapshot_id", "in", self._demo_ids("funnel.forecast.snapshot"))])
         )
         self.assertEqual(mine.user_id, optimist)
+
+    def test_next_quarter_coverage(self):
+        """The pipeline of the next quarter against the targets reads like a real
+        team's: about two to four times the quota of Mark Thompson (222 %), Liu
+        Yang (243 %) and Anna Keller (218 %); Chen Jing closes fast and her
+        pipeline runs thin (57 %). The forecast report says so, as the manager
+        reads it; and the reps date their deals by quarter, so that it reads the
+        same whatever the day of the install."""
+        today = fields.Date.context_today(self.manager)
+        start = today.replace(day=1) + relativedelta(months=3 - (today.month - 1) % 3)
+        end = start + relativedelta(months=3, days=-1)
+        Report = self.env["funnel.forecast.report"].with_user(self.manager)
+        coverage = {
+            user: (coverage, target)
+            for user, coverage, target in Report._read_group(
+                [("date", ">=", start), ("date", "<=", end)],
+                ["user_id"],
+                ["coverage:sum", "target:sum"],
+            )
+            if user in self.leads.user_id
+        }
+        self.assertEqual(set(coverage), set(self.leads.user_id))
+        for rep, (figure, target) in coverage.items():
+            self.assertTrue(target, rep.name)
+            if rep == self.best_rep:
+                self.assertTrue(20 < figure < 150, (rep.name, figure))
+            else:
+                self.assertTrue(200 <= figure <= 400, (rep.name, figure))
+        # the same next quarter, seen from any day of the year
+        cast = self.env["funnel.demo.generator"]._read_cast()
+        quotas = {rep.key: rep.quota for rep in cast.reps}
+
+        def next_quarter(day):
+            story = tell(cast, day)
+            first, last = story.calendar.quarter_days(1)
+            pipeline = Counter()
+            for lead in story.leads:
+                if lead.is_open and lead.deadline is not None:
+                    if first <= lead.deadline <= last:
+                        pipeline[lead.rep.key] += lead.revenue
+            return {key: pipeline[key] / (3 * quota) for key, quota in quotas.items()}
+
+        figures = next_quarter(today)
+        for day in (date(2027, 1, 1), date(2027, 3, 31), date(2027, 5, 17)):
+            self.assertEqual(next_quarter(day), figures, day)
+        for key, figure in figures.items():
+            rep = self.env.ref(f"{MODULE}.user_{key}_demo")
+            self.assertAlmostEqual(coverage[rep][0], 100 * figure, places=6)
 
     def test_targets(self):
         """A monthly target for each rep and a quarterly one for each team, from

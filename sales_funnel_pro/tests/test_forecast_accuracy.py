@@ -146,6 +146,16 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
     def _report(self):
         return self.env["funnel.accuracy.report"]
 
+    def _target_values(self, owner, period, date_from, amount):
+        """A target of ``owner``, a salesperson or a team."""
+        field = "user_id" if owner._name == "res.users" else "team_id"
+        return {
+            field: owner.id,
+            "period": period,
+            "date_from": date_from,
+            "amount": amount,
+        }
+
     def _rows(self, domain=None):
         rows = self._report().search(
             [("snapshot_id", "in", self.snapshots.ids), *(domain or [])]
@@ -163,6 +173,18 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
             [("snapshot_id", "in", self.snapshots.ids), *(domain or [])],
             groupby,
             [f"{fname}:sum" for fname in FIGURES],
+        )
+
+    def _assert_groups_expected(self):
+        """Grouped by snapshot, month and salesperson: the figures of EXPECTED."""
+        groups = self._group(["snapshot_id", "period:month", "user_id"])
+        name = {user: key for key, user in self.reps.items()}
+        self.assertEqual(
+            {
+                (self.key[snapshot], period, name[user]): figures
+                for snapshot, period, user, *figures in groups
+            },
+            {key: list(figures) for key, figures in EXPECTED.items()},
         )
 
     def test_initial_data(self):
@@ -213,15 +235,7 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
     def test_grouped_by_snapshot_and_period(self):
         """The same figures at every level: read from the totals of the group. Two
         reps' errors of opposite sign offset each other in the team's forecast."""
-        groups = self._group(["snapshot_id", "period:month", "user_id"])
-        name = {user: key for key, user in self.reps.items()}
-        self.assertEqual(
-            {
-                (self.key[snapshot], period, name[user]): figures
-                for snapshot, period, user, *figures in groups
-            },
-            {key: list(figures) for key, figures in EXPECTED.items()},
-        )
+        self._assert_groups_expected()
         [(__, __, *team_march)] = self._group(
             ["snapshot_id", "period:month"],
             [("snapshot_id", "=", self.snapshot_1.id), ("period", "=", MARCH)],
@@ -317,6 +331,122 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
                 (S2, "stage"): 15000,
                 (S2, "historical"): 13800,
             },
+        )
+
+    def test_evolution_sees_a_win_at_once(self):
+        """Won a moment ago, in the same transaction: the evolution, read first,
+        shows the new actual (it flushes what the accuracy analysis reads)."""
+        with freeze_time("2024-03-28 10:00:00"):
+            self.lead_d.stage_id = self.won
+        domain = [
+            ("snapshot_id", "=", self.snapshot_1.id),
+            ("user_id", "=", self.reps["tess"].id),
+            ("period", "=", MARCH),
+            ("figure", "=", "actual"),
+        ]
+        Trend = self.env["funnel.accuracy.trend"]
+        # Tess's 10,000 of March and the 8,000 of lead d
+        self.assertEqual(Trend._read_group(domain, [], ["amount:sum"]), [(18000,)])
+        self.assertEqual(Trend.search(domain).amount, 18000)
+
+    def test_accuracy_floored_at_zero(self):
+        """A forecast that misses by more than the actual scores 0 %, not less;
+        the bias says by how much it missed."""
+        sam = self.reps["sam"]
+        with freeze_time("2024-06-03 09:00:00"):
+            self._deal("big", self.s4, sam, 35000, 90, date(2024, 6, 20))
+            small = self._deal("small", self.s4, sam, 10000, 90, date(2024, 6, 25))
+            snapshot = self._take_class()
+        with freeze_time("2024-06-10 10:00:00"):
+            small.stage_id = self.won
+        domain = [("snapshot_id", "=", snapshot.id), ("period", "=", date(2024, 6, 1))]
+        measures = [
+            "forecast_commit",
+            "actual_revenue",
+            "accuracy_commit",
+            "bias_commit",
+            "accuracy_historical",
+            "bias_historical",
+        ]
+        # commit 45,000 against 10,000 won: 1 − 35,000 ÷ 10,000 = −250 %;
+        # historical (the team's 60 %) 27,000
+        expected = (45000, 10000, 0.0, 350.0, 0.0, 170.0)
+        [row] = self._report().search(domain)
+        self.assertEqual(tuple(row[fname] for fname in measures), expected)
+        self.assertEqual(
+            self._report()._read_group(
+                domain, [], [f"{fname}:sum" for fname in measures]
+            ),
+            [expected],
+        )
+
+    def test_target_and_attainment(self):
+        """The target of each period (the targets month by month, as in the
+        forecast), per snapshot like the actual; attainment = actual ÷ target.
+        A team's month counts its team target; grouped by salesperson, the
+        team's target is in no group. The other figures do not change."""
+        sam, tess = self.reps["sam"], self.reps["tess"]
+        self.env["crm.team.member"].create(
+            [{"crm_team_id": self.team.id, "user_id": user.id} for user in (sam, tess)]
+        )
+        self.env["funnel.target"].create(
+            [
+                # 10,000 a month; the snapshots of March forecast March only
+                self._target_values(sam, "quarter", date(2024, 1, 1), 30000),
+                self._target_values(tess, "month", MARCH, 8000),
+                self._target_values(self.team, "month", MARCH, 25000),
+            ]
+        )
+        measures = ["actual_revenue:sum", "target:sum", "attainment:avg"]
+        by_user = self._report()._read_group(
+            [("snapshot_id", "in", self.snapshots.ids)],
+            ["user_id", "period:month"],
+            measures,
+        )
+        self.assertEqual(
+            by_user,
+            [
+                (sam, MARCH, 12000, 10000, 120.0),
+                (sam, APRIL, 6000, 0, False),
+                (tess, MARCH, 10000, 8000, 125.0),
+            ],
+        )
+        # the team: its target of 25,000, not 25,000 + 18,000
+        self.assertEqual(
+            self._report()._read_group(
+                [("snapshot_id", "in", self.snapshots.ids), ("period", "=", MARCH)],
+                ["team_id"],
+                measures,
+            ),
+            [(self.team, 22000, 25000, 88.0)],
+        )
+        self.assertEqual(
+            self._report()._read_group(
+                [("snapshot_id", "in", self.snapshots.ids), ("period", "=", MARCH)],
+                [],
+                measures,
+            ),
+            [(22000, 25000, 88.0)],
+        )
+        # a target row per snapshot and month of each target
+        targets = self._report().search(
+            [("snapshot_id", "in", self.snapshots.ids), ("row_type", "=", "target")]
+        )
+        self.assertEqual(len(targets), 6)
+        self.assertEqual(set(targets.mapped("period")), {MARCH})
+        self.assertEqual(
+            sorted(targets.mapped("target")), [8000, 8000, 10000, 10000, 25000, 25000]
+        )
+        self.assertEqual(set(targets.mapped("line_count")), {0})
+        self.assertFalse(any(targets.mapped("accuracy_commit")))
+        # accuracy, bias, amounts and slip rate as without targets
+        self._assert_groups_expected()
+        self.assertEqual(
+            self.env["funnel.accuracy.trend"].search_count(
+                [("snapshot_id", "in", self.snapshots.ids)]
+            ),
+            6 * len(EXPECTED),
+            "the evolution shows the forecasts, not the targets",
         )
 
     # ------------------------------------------------------------

@@ -5,7 +5,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import users
 from odoo.tools.sql import index_exists
 
-from .common import FunnelCommon
+from ..hooks import fill_lead_fields
+from .common import FunnelCommon, migration
 
 
 class TestForecastCategory(FunnelCommon):
@@ -211,7 +212,7 @@ class TestForecastCategory(FunnelCommon):
             "UPDATE crm_lead SET forecast_category = 'pipeline' WHERE id IN %s",
             [(self.lead.id, self.lead_other.id, won.id)],
         )
-        self.env["crm.lead"]._funnel_fill_forecast_category()
+        migration("18.0.1.2.0").fill_forecast_category(self.env)
         self.assertEqual(self.lead.forecast_category, "commit")
         self.assertEqual(self.lead_other.forecast_category, "best_case")
         self.assertEqual(won.forecast_category, "closed")
@@ -251,7 +252,7 @@ class TestForecastCategory(FunnelCommon):
              WHERE id IN %s""",
             [tuple(lead.id for lead in leads)],
         )
-        written = self.env["crm.lead"]._funnel_init_stored_fields()
+        written = fill_lead_fields(self.env)
         # the three rows reset, once each; the others were right
         self.assertEqual(written, 3)
         for lead in leads:
@@ -265,9 +266,9 @@ class TestForecastCategory(FunnelCommon):
                 expected[lead],
             )
         # nothing left to fill: no row written again
-        self.assertEqual(self.env["crm.lead"]._funnel_init_stored_fields(), 0)
+        self.assertEqual(fill_lead_fields(self.env), 0)
         # the forecast's indexes, dropped during the fill, are built again
-        for name in self.env["funnel.forecast.report"]._lead_indexes():
+        for name in self.env["crm.lead"]._funnel_forecast_indexes():
             self.assertTrue(index_exists(self.env.cr, name), name)
 
     def test_change_is_tracked(self):

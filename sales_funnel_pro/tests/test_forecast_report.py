@@ -13,12 +13,8 @@ from odoo.tools.sql import index_exists, table_kind
 from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .. import uninstall_hook
-from ..report.funnel_forecast_report import (
-    PERSONAL_RULE,
-    PERSONAL_RULE_1_2,
-    ROW_COST_FUNCTION,
-)
-from .common import FunnelCommon
+from ..models.crm_lead_forecast import ROW_COST_FUNCTION
+from .common import FunnelCommon, migration
 from .test_activity_reports import ActivityReportCommon
 
 # a Wednesday in the middle of May, of the second quarter
@@ -377,7 +373,7 @@ class TestForecastReport(ForecastCommon):
     def test_coverage_and_gap_per_rep_and_month(self):
         """Rep × month without the omitted opportunity: coverage raw (open ÷
         target), weighted by stage, late-stage; gap = target − won − open. The
-        team's target is on the row without salesperson."""
+        team's target is no salesperson's: no row without salesperson."""
         figures = self._figures(
             ["user_id", "date:month"],
             [
@@ -396,11 +392,7 @@ class TestForecastReport(ForecastCommon):
                 "gap:sum",
             ],
         )
-        sam, tess, nobody = (
-            self.user_salesman,
-            self.user_salesman_2,
-            self.env["res.users"],
-        )
+        sam, tess = self.user_salesman, self.user_salesman_2
         may, june = date(2024, 5, 1), date(2024, 6, 1)
         self.assertEqual(
             figures,
@@ -411,7 +403,6 @@ class TestForecastReport(ForecastCommon):
                 (sam, june): (4000, 1000, 0, 10000, 40, 10, 0, 6000),
                 (tess, may): (0, 0, 0, 9000, 0, 0, 0, 9000),
                 (tess, june): (0, 0, 0, 6000, 0, 0, 0, 6000),
-                (nobody, june): (0, 0, 0, 20000, 0, 0, 0, 20000),
             },
         )
 
@@ -591,7 +582,9 @@ class TestForecastReport(ForecastCommon):
         self.user_salesman.name = "Zoe Salesman"
         # the first stage by id comes last by sequence
         self.s1.sequence = 200
-        self.lead_pipeline.team_id = False
+        # an opportunity of nobody: the empty groups (the team's targets are
+        # no salesperson's)
+        self.lead_pipeline.write({"team_id": False, "user_id": False})
         self.env["crm.team"].create(
             {"name": "Aardvark Team"}
         ).member_ids = self.user_salesman_2
@@ -777,15 +770,16 @@ class TestForecastReportAccess(ForecastCommon):
         self.assertEqual(rows.company_id, self.company_2)
 
     def test_upgrade_rewrites_personal_rule(self):
+        script = migration("18.0.1.3.0")
         rule = self.env.ref("sales_funnel_pro.funnel_forecast_report_rule_personal")
-        self.assertEqual(rule.domain_force, PERSONAL_RULE)
-        rule.domain_force = PERSONAL_RULE_1_2
-        self._report()._upgrade_personal_rule()
-        self.assertEqual(rule.domain_force, PERSONAL_RULE)
+        self.assertEqual(rule.domain_force, script.PERSONAL_RULE)
+        rule.domain_force = script.PERSONAL_RULE_1_2
+        script.upgrade_personal_rule(self.env)
+        self.assertEqual(rule.domain_force, script.PERSONAL_RULE)
         # a rule changed by the administrator stays as it is
         changed = "[('user_id', '=', user.id)]"
         rule.domain_force = changed
-        self._report()._upgrade_personal_rule()
+        script.upgrade_personal_rule(self.env)
         self.assertEqual(rule.domain_force, changed)
 
     @users("funnel_salesman", "funnel_manager")

@@ -68,23 +68,22 @@ def win_rate_window_months():
     return WINDOW_MONTHS
 
 
-def count_open(cr):
-    """The open opportunities, those that a forecast snapshot freezes: active
-    opportunities outside of a won stage. (The addon states this condition in
-    each of its queries; once it has one definition for its views, issue 10's
-    item 2, count with it here.)"""
-    cr.execute(
-        "SELECT count(*) FROM crm_lead l JOIN crm_stage s ON s.id = l.stage_id "
-        "WHERE l.type = 'opportunity' AND l.active "
-        "AND NOT COALESCE(s.is_won, FALSE)"
-    )
-    return cr.fetchone()[0]
-
-
 # ----------------------------------------------------------------------------
 # The addon's private methods that the benchmark calls: only here, so that a
 # renamed method is adapted in one place.
 # ----------------------------------------------------------------------------
+
+
+def count_open(env):
+    """The open opportunities (those that a forecast snapshot freezes), as the
+    addon defines them."""
+    env.cr.execute(
+        SQL(
+            "SELECT count(*) FROM crm_lead l WHERE %s",
+            env["crm.lead"]._funnel_state_sql("open", "l"),
+        )
+    )
+    return env.cr.fetchone()[0]
 
 
 def apply_template(env):
@@ -228,5 +227,5 @@ def prepare_forecast(registry, context):
         refresh_win_rates(env)
         env.flush_all()
         context["targets"] = len(values)
-        context["open"] = count_open(cr)
+        context["open"] = count_open(env)
         cr.commit()
