@@ -38,5 +38,5 @@ format: ## let ruff sort imports and format the Python code
 	$(PYTHON) -m ruff check --select I --fix .
 	$(PYTHON) -m ruff format .
 
-bench: ## seed N opportunities, time stock crm against the addon (tools/bench.py)
-	$(PYTHON) tools/bench.py --n $(N)
+bench: ## seed N opportunities, time stock crm against the addon (tools/bench/)
+	$(PYTHON) tools/bench --n $(N)

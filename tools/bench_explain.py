@@ -1,6 +1,6 @@
-"""Plans of the SQL behind the activity and forecast measures of ``tools/bench.py``.
+"""Plans of the SQL behind the activity and forecast measures of ``tools/bench``.
 
-Run it on the databases that ``python3 tools/bench.py --keep-db`` kept (same
+Run it on the databases that ``python3 tools/bench --keep-db`` kept (same
 ``--db``)::
 
     python3 tools/bench_explain.py --db funnel_bench [--what pivot|forecast|backfill]
@@ -28,18 +28,30 @@ import os
 import re
 import sys
 
+import odoo
+from odoo.modules.registry import Registry
+from odoo.tools import SQL
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import bench  # noqa: E402  (this folder)
-
-from odoo.modules.registry import Registry  # noqa: E402
-from odoo.tools import SQL  # noqa: E402
+# the package tools/bench, from this folder
+from bench import addon as addon_side  # noqa: E402
+from bench.common import (  # noqa: E402
+    ADDON,
+    ROOT,
+    STOCK,
+    configure_odoo,
+    is_bench_database,
+)
+from bench.measures import activity_pivots, forecast_pivots  # noqa: E402
+from bench.runs import Side  # noqa: E402
+from bench.webclient import load_pivot  # noqa: E402
 
 
 def parse_args():
     parser = argparse.ArgumentParser(
         description="EXPLAIN ANALYZE the activity and forecast pivots and the "
-        "activity log backfill on the databases kept by tools/bench.py --keep-db.",
+        "activity log backfill on the databases kept by tools/bench --keep-db.",
     )
     parser.add_argument(
         "--db", default="funnel_bench", help="the addon's database (funnel_bench)"
@@ -57,13 +69,13 @@ def parse_args():
         default=[],
         help="SQL run first on the addon's database (repeatable)",
     )
-    parser.add_argument("--addons-path", help="Odoo addons path (as bench.py)")
+    parser.add_argument("--addons-path", help="Odoo addons path (as tools/bench)")
     args = parser.parse_args()
-    if not args.db.startswith("funnel_bench"):
-        parser.error("the database name must start with funnel_bench")
+    if not is_bench_database(args.db):
+        parser.error("the database name must start with funnel_bench or bench_")
     if not args.addons_path:
         args.addons_path = ",".join(
-            [os.path.join(os.path.dirname(bench.odoo.__file__), "addons"), bench.ROOT]
+            [os.path.join(os.path.dirname(odoo.__file__), "addons"), ROOT]
         )
     return args
 
@@ -131,13 +143,13 @@ def try_statements(side, statements):
         side.cr.execute(statement)
 
 
-def explain_pivots(stock, addon, statements, pivots=bench.activity_pivots):
+def explain_pivots(stock, addon, statements, pivots=activity_pivots):
     for key, user, requests, label in pivots(stock, addon):
         for side in (stock, addon):
             try_statements(side, statements if side is addon else [])
             env = getattr(side, user)
             with Explaining(side.cr, lambda query: "GROUP BY" in query) as explained:
-                bench.load_pivot(env, requests[side.label])
+                load_pivot(env, requests[side.label])
             side.cr.rollback()
             total = sum(execution_ms(plan) for __, plan in explained.plans)
             print(
@@ -150,11 +162,11 @@ def explain_pivots(stock, addon, statements, pivots=bench.activity_pivots):
 
 def explain_backfill(addon, statements):
     try_statements(addon, statements)
-    addon.cr.execute("TRUNCATE funnel_activity_log")
+    addon_side.empty_activity_log(addon.cr)
     with Explaining(
         addon.cr, lambda query: "INSERT INTO funnel_activity_log" in query
     ) as explained:
-        addon.root["funnel.activity.log"]._backfill_from_messages()
+        addon_side.backfill_activity_log(addon.root)
     addon.cr.rollback()
     for text, plan in explained.plans:
         print("\n==== activity log backfill (_backfill_from_messages), emptied log")
@@ -190,17 +202,17 @@ def explain_backfill(addon, statements):
 
 def main():
     args = parse_args()
-    bench.configure_odoo(args)
+    configure_odoo(args)
     stock_registry = Registry(f"{args.db}_stock")
     with stock_registry.cursor() as cr:
         context = bench_context(cr)
-    stock = bench.Side(bench.STOCK, stock_registry, context)
-    addon = bench.Side(bench.ADDON, Registry(args.db), context)
+    stock = Side(STOCK, stock_registry, context)
+    addon = Side(ADDON, Registry(args.db), context)
     try:
         if args.what in ("pivot", "all"):
             explain_pivots(stock, addon, args.statements)
         if args.what in ("forecast", "all"):
-            explain_pivots(stock, addon, args.statements, bench.forecast_pivots)
+            explain_pivots(stock, addon, args.statements, forecast_pivots)
         if args.what in ("backfill", "all"):
             explain_backfill(addon, args.statements)
     finally:

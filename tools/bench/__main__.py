@@ -1,0 +1,12 @@
+"""``python3 tools/bench [options]``, what ``make bench`` runs: see ``__init__.py``."""
+
+import os
+import sys
+
+# Run as a folder, this file is a script of its own: import the package from
+# tools/ instead (tools/bench_explain.py imports it the same way).
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+from bench.main import main  # noqa: E402
+
+main()
