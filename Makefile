@@ -22,13 +22,13 @@ help: ## list the commands
 	@echo "           ODOO_SOURCE=<an Odoo 18 source tree> (make setup)"
 	@echo "           PYTEST_ARGS=<extra pytest arguments> (make test)"
 
-setup: ## install what is missing: PostgreSQL, Odoo 18, test and lint tools, Chromium
+setup: ## install what is missing: PostgreSQL, Odoo 18, test and lint tools, Chromium (run and test do it first)
 	tools/setup.sh
 
-run: ## serve database DB (demo data + the addon) on http://localhost:PORT, admin/admin
+run: setup ## serve database DB (demo data + the addon) on http://localhost:PORT, admin/admin
 	tools/run.sh "$(DB)" "$(PORT)"
 
-test: ## run the addon's tests and crm's own tests in throwaway databases
+test: setup ## run the addon's tests and crm's own tests in throwaway databases
 	tools/test.sh $(PYTEST_ARGS)
 
 lint: ## ruff, pylint-odoo's mandatory checks, oca-checks-odoo-module and oca-checks-po
