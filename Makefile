@@ -38,5 +38,6 @@ format: ## let ruff sort imports and format the Python code
 	$(PYTHON) -m ruff check --select I --fix .
 	$(PYTHON) -m ruff format .
 
-bench: ## seed N opportunities, time stock crm against the addon (tools/bench/)
+bench: ## seed N opportunities, time stock crm against the addon, then the long calls and jobs
 	$(PYTHON) tools/bench --n $(N)
+	$(PYTHON) tools/bench_jobs.py --n $(N)

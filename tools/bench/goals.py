@@ -8,7 +8,7 @@ from .common import ADDON, STOCK
 from .runs import Measure
 from .seed import ACTIVITY_MIX
 
-MOVE_GOAL = 1.3
+MOVE_GOAL = 1.15
 KANBAN_GOAL = 1.3
 BACKFILL_GOAL_S = 60.0
 BACKFILL_GOAL_N = 100_000

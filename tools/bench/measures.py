@@ -16,6 +16,8 @@ from .runs import compare, flush
 from .webclient import kanban_request, load_kanban, load_pivot, pivot_request
 
 DONE_FEEDBACK = "Customer called back, the offer goes out on Monday."
+# the single stage move is short and noisy: its median takes at least these runs
+MOVE_RUNS = 25
 
 
 def measure_operations(stock, addon, context, args):
@@ -34,8 +36,10 @@ def measure_operations(stock, addon, context, args):
 
         return make
 
-    log("  stage move")
-    results["move"] = compare(sides, move([context["single"]]), args.repeat)
+    log(f"  stage move ({max(args.repeat, MOVE_RUNS)} runs per side)")
+    results["move"] = compare(
+        sides, move([context["single"]]), max(args.repeat, MOVE_RUNS)
+    )
     log(f"  batch move of {len(context['batch'])}")
     results["batch"] = compare(sides, move(context["batch"]), args.repeat)
 
