@@ -120,7 +120,7 @@ def report(args, context, results, backfills, install, applied, loads):
                 format_ms(stock),
                 format_ms(addon),
                 f"{ratio:.2f}x" if ratio else "—",
-                (f"<= {goal:.1f}x" + (f" at {at}" if at else "")) if goal else "",
+                (f"<= {goal:g}x" + (f" at {at}" if at else "")) if goal else "",
                 verdict,
             )
         )
