@@ -11,13 +11,11 @@ from odoo.tools import SQL
 from . import addon as addon_side
 from . import stock as stock_side
 from .common import ADDON, STOCK, log
-from .goals import RATES_HISTORY
+from .goals import MOVE_RUNS, RATES_HISTORY
 from .runs import compare, flush
 from .webclient import kanban_request, load_kanban, load_pivot, pivot_request
 
 DONE_FEEDBACK = "Customer called back, the offer goes out on Monday."
-# the single stage move is short and noisy: its median takes at least these runs
-MOVE_RUNS = 25
 
 
 def measure_operations(stock, addon, context, args):
