@@ -4,6 +4,7 @@ from . import crm_stage
 from . import funnel_stage_criterion
 from . import funnel_lead_check
 from . import funnel_stage_history
+from . import funnel_stage_history_backfill
 
 # crm.lead by concern, innermost first (see crm_lead.py)
 from . import crm_lead

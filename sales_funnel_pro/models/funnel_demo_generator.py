@@ -225,7 +225,9 @@ class DemoWriter:
                         is_open=False,
                     )
                 vals_list.append(vals)
-        self.env["funnel.stage.history"].create(vals_list)
+        History = self.env["funnel.stage.history"]
+        History.create(vals_list)
+        History._fill_pass_columns()
 
     def write_checks(self, pairs):
         """Exit criteria checks: met (with evidence), waived (with a reason) or
