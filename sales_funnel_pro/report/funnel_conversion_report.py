@@ -209,7 +209,7 @@ passed AS (
            p.user_id, p.team_id, p.company_id, p.expected_revenue, p.top_rank
       FROM passes p
       JOIN crm_stage s ON s.id = p.stage_id
-     WHERE NOT s.is_won
+     WHERE s.is_won IS NOT TRUE
     UNION ALL
     -- the stages jumped past
     SELECT p.id::bigint * 1000 + 1 + so.rank, p.lead_id, so.id, so.rank,
@@ -219,7 +219,7 @@ passed AS (
       JOIN stage_order so
         ON so.rank > p.rank_before AND so.rank < p.stage_rank
       JOIN crm_stage s ON s.id = so.id
-     WHERE p.stage_rank > p.rank_before + 1 AND NOT s.is_won
+     WHERE p.stage_rank > p.rank_before + 1 AND s.is_won IS NOT TRUE
        AND (s.team_id IS NULL OR s.team_id = p.team_id)
 ),
 first_won AS (
