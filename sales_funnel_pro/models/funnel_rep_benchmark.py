@@ -341,12 +341,11 @@ class FunnelRepBenchmark(models.Model):
             domain.append(("team_id", "=", self.team_id.id))
         if self.stage_id:
             domain.append(("stage_id", "=", self.stage_id.id))
-        lead_ids = (
-            self.env["funnel.conversion.report"]._search(domain).select(SQL("lead_id"))
-        )
+        groups = self.env["funnel.conversion.report"]._read_group(domain, ["lead_id"])
         return self._lead_action(
             self.env._("Opportunities Behind the Figures"),
-            [("id", "in", lead_ids)],
+            [("id", "in", [lead.id for (lead,) in groups])],
+            active_test=False,
         )
 
     def action_open_stuck(self):
@@ -363,7 +362,7 @@ class FunnelRepBenchmark(models.Model):
             domain,
         )
 
-    def _lead_action(self, name, domain):
+    def _lead_action(self, name, domain, active_test=True):
         return {
             "type": "ir.actions.act_window",
             "name": name,
@@ -371,7 +370,7 @@ class FunnelRepBenchmark(models.Model):
             "view_mode": "list,form",
             "views": [(False, "list"), (False, "form")],
             "domain": domain,
-            "context": {"create": False},
+            "context": {"create": False, "active_test": active_test},
         }
 
     # ------------------------------------------------------------
