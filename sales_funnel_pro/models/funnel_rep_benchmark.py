@@ -191,9 +191,13 @@ class FunnelRepBenchmark(models.Model):
         "Sales Cycle (Days)",
         "Median days from creation (or conversion to opportunity) to won, won only.",
     )
-    team_median_cycle_days = _days("Team Sales Cycle (Days)", "Without this rep.")
+    team_median_cycle_days = _days(
+        "Team Sales Cycle (Days)", "The median of the rest of the team."
+    )
     days_to_loss = _days("Days to Loss", "Median days from creation to lost.")
-    team_days_to_loss = _days("Team Days to Loss", "Without this rep.")
+    team_days_to_loss = _days(
+        "Team Days to Loss", "The median of the rest of the team."
+    )
     open_qualified_count = fields.Integer(
         string="Open Qualified",
         readonly=True,

@@ -189,7 +189,15 @@ class FunnelRepBenchmark(models.Model):
                 team_cell = cells.get((team_id, None, stage_id))
                 if not cell:
                     continue
-                next_id = stages[index + 1] if index + 1 < len(stages) else None
+                # the next stage the team's opportunities passed (else: won)
+                next_id = next(
+                    (
+                        later
+                        for later in stages[index + 1 :]
+                        if (team_id, None, later) in cells
+                    ),
+                    None,
+                )
                 next_cell = cells.get((team_id, None, next_id)) if next_id else None
                 rows.append(
                     self._stage_figures(
@@ -332,7 +340,7 @@ class FunnelRepBenchmark(models.Model):
             u for (t, u) in closings if t == team_id and u and u != user_id
         }
         team_oq = _div(team_oq_all - oq, len(others))
-        cycle, team_cycle = rep.get("cycle"), team.get("cycle")
+        cycle, team_cycle = rep.get("cycle"), rep.get("others_cycle")
         velocity = (
             oq * win_rate * avg_won / cycle
             if win_rate is not None and avg_won and cycle
@@ -371,7 +379,7 @@ class FunnelRepBenchmark(models.Model):
             "median_cycle_days": cycle,
             "team_median_cycle_days": team_cycle,
             "days_to_loss": rep.get("loss_days"),
-            "team_days_to_loss": team.get("loss_days"),
+            "team_days_to_loss": rep.get("others_loss_days"),
             "open_qualified_count": oq,
             "team_open_qualified": team_oq,
             "velocity": round(velocity, 2) if velocity is not None else 0.0,

