@@ -23,3 +23,4 @@ from . import test_gate_create
 from . import test_capability_history
 from . import test_conversion_report
 from . import test_rep_benchmark
+from . import test_ui_capability

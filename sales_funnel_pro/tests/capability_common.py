@@ -8,13 +8,18 @@ from .common import FunnelCommon
 NOW = datetime(2025, 6, 30, 12, 0, 0)
 
 
-def _ago(days):
-    return NOW - timedelta(days=days)
+def _ago(days, now=NOW):
+    return now - timedelta(days=days)
 
 
 class CapabilityCommon(FunnelCommon):
     """Opportunities with a known stage history, written as the demo writes
-    them: the opportunity as it stands today, then its rows."""
+    them: the opportunity as it stands today, then its rows.
+
+    ``_now``: the day the stories are told from (tests freeze time there; a
+    browser tour tells them from today)."""
+
+    _now = NOW
 
     @classmethod
     def _deal(cls, user, path, outcome=None, amount=10000.0, name="Deal"):
@@ -24,6 +29,10 @@ class CapabilityCommon(FunnelCommon):
         :param outcome: None (open), ("won", days ago) or ("lost", days ago)
         """
         last_stage, created = path[-1][0], path[0][1]
+
+        def _ago(days):
+            return cls._now - timedelta(days=days)
+
         values = {
             "name": name,
             "type": "opportunity",
