@@ -53,6 +53,7 @@ class FunnelDemoGenerator(models.AbstractModel):
         DemoWriter(env, today).write_story(story)
         self.env.flush_all()
         self.env["funnel.stage.win.rate"]._refresh()
+        self.env["funnel.rep.benchmark"]._rebuild()
         _logger.info(
             "Demo story: %s opportunities, %s forecast snapshots",
             len(story.leads),

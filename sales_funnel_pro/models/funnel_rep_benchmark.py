@@ -246,7 +246,9 @@ class FunnelRepBenchmark(models.Model):
         aggregator=False,
         readonly=True,
         help="(target − won − weighted open) ÷ (average won × the first stage's "
-        "stage-to-won), over the months left in the quarter.",
+        "stage-to-won), over the months left in the quarter: the quarter's "
+        "target, what was won in it, and the open opportunities expected to "
+        "close by its end, weighted by their stage's win rate.",
     )
     skill_score = _rate("Skill", "销售技能: the win rate by count, in percent.")
     previous_skill_score = _rate("Skill (Previous)", "In the window before.")

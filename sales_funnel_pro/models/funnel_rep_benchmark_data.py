@@ -9,6 +9,12 @@ from odoo import api, models
 from odoo.tools import SQL
 
 
+def _quarter(now):
+    """(first day, first day after) of the quarter of ``now``."""
+    start = now.date().replace(month=(now.month - 1) // 3 * 3 + 1, day=1)
+    return start, start + relativedelta(months=3)
+
+
 class FunnelRepBenchmark(models.Model):
     _inherit = "funnel.rep.benchmark"  # pylint: disable=consider-merging-classes-inherited
 
@@ -136,15 +142,16 @@ SELECT g.*, o.cycle, o.loss_days
 
     @api.model
     def _read_open(self, company, now):
-        """{(team, user, stage): (open opportunities, weighted amount, median
-        days in the stage)} now."""
+        """{(team, user, stage): (open opportunities, weighted amount expected
+        to close by the end of the quarter, median days in the stage)} now."""
         Lead = self.env["crm.lead"]
         Lead.flush_model()
         self.env.cr.execute(
             SQL(
                 """
 SELECT COALESCE(l.team_id, 0), l.user_id, l.stage_id, count(*),
-       sum(COALESCE(l.expected_revenue, 0) * COALESCE(s.win_rate, 0) / 100),
+       sum(COALESCE(l.expected_revenue, 0) * COALESCE(s.win_rate, 0) / 100)
+           FILTER (WHERE l.date_deadline < %(quarter_end)s),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM
            %(now)s - COALESCE(l.date_last_stage_update, l.create_date)) / 86400)
   FROM crm_lead l
@@ -153,6 +160,7 @@ SELECT COALESCE(l.team_id, 0), l.user_id, l.stage_id, count(*),
  GROUP BY 1, 2, 3
                 """,
                 now=now,
+                quarter_end=_quarter(now)[1],
                 open=Lead._funnel_state_sql("open", "l"),
                 company=company.id,
             )
@@ -203,8 +211,7 @@ SELECT COALESCE(l.team_id, 0), l.user_id, count(*),
         """({user: target of the quarter}, {user: won in the quarter}, months
         left in the quarter, this month included)."""
         today = now.date()
-        start = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
-        end = start + relativedelta(months=3)
+        start, end = _quarter(now)
         self.env["funnel.target"].flush_model()
         self.env.cr.execute(
             SQL(

@@ -57,7 +57,8 @@ class TestRepBenchmark(CapabilityCommon):
     18 of 40 (45 %). Every amount is 10,000.
 
     - Sam: 60 opportunities created in s2 30 days ago; 18 moved to s3 20 days
-      ago and won 10 days ago, 42 lost 15 days ago; 2 open in s3 since 5 days.
+      ago and won 10 days ago, 42 lost 15 days ago; 2 open in s3 since 5 days,
+      expected to close this quarter; his target of the quarter is 400,000.
     - Tess: 40 opportunities from s1 (31 days ago) to s2 (30 days ago); 18 to
       s3 and won as Sam's, 22 lost as his; 1 open in s3.
     """
@@ -77,7 +78,7 @@ class TestRepBenchmark(CapabilityCommon):
             else:
                 cls._deal(tess, [(cls.s1, 31), (cls.s2, 30)], ("lost", 15))
         for __ in range(2):
-            cls._deal(sam, [(cls.s3, 5)])
+            cls._deal(sam, [(cls.s3, 5)]).date_deadline = date(2025, 6, 30)
         cls._deal(tess, [(cls.s3, 5)])
         cls.env["funnel.target"].create(
             {
