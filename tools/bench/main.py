@@ -9,6 +9,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 
 from . import addon as addon_side
+from .capability import measure_capability
 from .common import (
     ADDON,
     STOCK,
@@ -88,7 +89,10 @@ def parse_args():
     if args.repeat < 1 or args.backfill_repeat < 1:
         parser.error("--repeat and --backfill-repeat must be at least 1")
     if not is_bench_database(args.db):
-        parser.error("the database name must start with funnel_bench or bench_")
+        parser.error(
+            "the database name must start with funnel_bench or bench_, or end "
+            "with _bench"
+        )
     odoo_root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
     if not args.addons_path:
         paths = [
@@ -159,6 +163,8 @@ def run(args):
         results.update(measure_activities(stock, addon, context, args))
         log("measuring the forecast")
         results.update(measure_forecast(stock, addon, context, args))
+        log("measuring the rep capability")
+        results.update(measure_capability(stock, addon, context, args))
         log("measuring the backfill")
         backfill = measure_backfill(addon, args)
         log("measuring the backfill of the activity log")

@@ -1,0 +1,81 @@
+"""The rep capability measures: the conversion pivot as CRM > Reporting > Rep
+Capability > Conversion by Stage opens it, against stock's Pipeline Analysis
+pivot as CRM > Reporting > Pipeline opens it, on the same database; and the
+rebuild of the rep benchmark (the nightly cron and the manager's button)."""
+
+from .common import ADDON, STOCK, log
+from .runs import compare
+from .webclient import pivot_request
+
+CONVERSION_GOAL = 1.5  # conversion pivot against stock's Pipeline Analysis pivot
+REBUILD_GOAL_S = 30.0
+
+STOCK_PIPELINE_PIVOT = (
+    "crm.crm_opportunity_report_action",
+    "crm.crm_opportunity_report_view_pivot",
+)
+CONVERSION_PIVOT = (
+    f"{ADDON}.funnel_conversion_report_action",
+    f"{ADDON}.funnel_conversion_report_view_pivot",
+)
+
+
+def measure_capability(stock, addon, context, args):
+    """The conversion pivot against stock's Pipeline Analysis, as the manager;
+    the rebuild of the rep benchmark on the addon; return {name: measures}."""
+    from .measures import measure_pivots  # measures reads the goals, which read us
+
+    requests = {
+        STOCK: pivot_request(stock.manager, *STOCK_PIPELINE_PIVOT),
+        ADDON: pivot_request(addon.manager, *CONVERSION_PIVOT),
+    }
+    context["conversion_requests"] = requests
+    results = measure_pivots(
+        [stock, addon],
+        [("conversion", "manager", requests, "as opened")],
+        args.repeat,
+        "conversion pivot",
+    )
+
+    def rebuild(side):
+        def operation():
+            return side.root["funnel.rep.benchmark"]._rebuild()
+
+        return operation
+
+    log("  rep benchmark rebuild")
+    (results["rep_benchmark"],) = compare([addon], rebuild, args.backfill_repeat)
+    if not results["rep_benchmark"].samples[0].result:
+        raise SystemExit("error: the rep benchmark rebuild wrote no row")
+    return results
+
+
+def capability_rows(results, row):
+    """The rows of the result table; ``row(label, stock, addon, goal)`` adds
+    one with a ratio; returns the rows to add without one."""
+    stock, addon = results["conversion"]
+    row("conversion pivot as opened, manager", stock.time, addon.time, CONVERSION_GOAL)
+    rebuild = results["rep_benchmark"]
+    return [
+        (
+            f"rep benchmark rebuild ({rebuild.samples[0].result:,} rows)",
+            "—",
+            f"{rebuild.time * 1000:,.0f}",
+            "—",
+            f"< {REBUILD_GOAL_S:.0f} s",
+            "pass" if rebuild.time < REBUILD_GOAL_S else "FAIL",
+        )
+    ]
+
+
+def capability_lines(context, results, describe_pivot):
+    """The notes on the capability measures, under the tables."""
+    lines = []
+    for side, measure in zip((STOCK, ADDON), results["conversion"], strict=True):
+        request = context["conversion_requests"][side]
+        lines.append(f"conversion pivot, {side}: {describe_pivot(request, measure)}")
+    lines.append(
+        "rep benchmark rebuild: every company, both windows, the previous windows "
+        "of the four dimensions, as the nightly cron runs it"
+    )
+    return lines
