@@ -3,6 +3,7 @@ Capability > Conversion by Stage opens it, against stock's Pipeline Analysis
 pivot as CRM > Reporting > Pipeline opens it, on the same database; and the
 rebuild of the rep benchmark (the nightly cron and the manager's button)."""
 
+from . import addon as addon_side
 from .common import ADDON, STOCK, log
 from .runs import compare
 from .webclient import pivot_request
@@ -39,7 +40,7 @@ def measure_capability(stock, addon, context, args):
 
     def rebuild(side):
         def operation():
-            return side.root["funnel.rep.benchmark"]._rebuild()
+            return addon_side.rebuild_rep_benchmark(side.root)
 
         return operation
 

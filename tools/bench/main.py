@@ -60,7 +60,8 @@ def parse_args():
         "--db",
         default="funnel_bench",
         help="database of the addon, its name starting with funnel_bench or "
-        "bench_ (funnel_bench); stock crm is measured on its copy <db>_stock",
+        "bench_, or ending with _bench (funnel_bench); stock crm is measured on "
+        "its copy <db>_stock",
     )
     parser.add_argument(
         "--keep-db",
