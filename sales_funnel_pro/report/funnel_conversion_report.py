@@ -157,14 +157,12 @@ class FunnelConversionReport(models.Model):
         "passed the stage.",
     )
     median_days = fields.Float(
-        string="Median Days",
         digits=(16, 1),
         aggregator="avg",
         readonly=True,
         help="Median of the days of the settled first stays in the stage.",
     )
     p80_days = fields.Float(
-        string="P80 Days",
         digits=(16, 1),
         aggregator="avg",
         readonly=True,
