@@ -135,6 +135,14 @@ class FunnelStageHistory(models.Model):
         "been in this stage nor in a later one before. A return after a backward "
         "move is not a first pass.",
     )
+    prior_top_rank = fields.Integer(
+        string="Furthest Rank Before",
+        readonly=True,
+        aggregator=False,
+        help="The rank of the furthest stage the opportunity had reached before "
+        "this row (empty for its first row): the stages between it and this one "
+        "were passed by a jump.",
+    )
     exit_kind = fields.Selection(
         EXIT_KINDS,
         string="Left By",
@@ -292,19 +300,22 @@ class FunnelStageHistory(models.Model):
                     """
                     %(lead_in)s stage_order AS (%(stage_order)s)
                     INSERT INTO funnel_stage_history (
-                        %(columns)s, is_first_pass, is_open, gate_waived,
-                        moved_by_id, create_uid, create_date, write_uid, write_date)
+                        %(columns)s, is_first_pass, prior_top_rank, is_open,
+                        gate_waived, moved_by_id,
+                        create_uid, create_date, write_uid, write_date)
                     SELECT %(new_columns)s,
-                           NOT EXISTS (
-                               SELECT 1 FROM funnel_stage_history p
-                                WHERE p.lead_id = new.lead_id
-                                  AND p.stage_rank >= COALESCE(
-                                      new.stage_rank, so.rank)
-                           ),
+                           COALESCE(COALESCE(new.stage_rank, so.rank)
+                                    > COALESCE(top.rank, -1), FALSE),
+                           top.rank,
                            TRUE, FALSE, %(uid)s,
                            %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM unnest(%(arrays)s) AS new(%(columns)s)
                       LEFT JOIN stage_order so ON so.id = new.stage_id
+                      LEFT JOIN LATERAL (
+                          SELECT max(p.stage_rank) AS rank
+                            FROM funnel_stage_history p
+                           WHERE p.lead_id = new.lead_id
+                      ) top ON TRUE
                     """,
                     lead_in=SQL(",") if parts else SQL("WITH"),
                     columns=columns,

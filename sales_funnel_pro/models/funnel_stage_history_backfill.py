@@ -152,7 +152,8 @@ UPDATE crm_lead l SET backward_move_count = b.moves
 
     @api.model
     def _fill_pass_columns(self):
-        """Fill ``stage_rank``, ``is_first_pass`` and ``exit_kind`` of the rows
+        """Fill ``stage_rank``, ``is_first_pass``, ``prior_top_rank`` and
+        ``exit_kind`` of the rows
         of every opportunity that has a row without stage rank, in one statement,
         as ``_write_rows`` would have: the rank of the stage today, a first pass
         when no earlier row of the opportunity was in this stage or a later one,
@@ -177,10 +178,9 @@ ranked AS (
 ),
 filled AS (
     SELECT id, is_open, rank,
-           COALESCE(rank > COALESCE(max(rank) OVER (
+           max(rank) OVER (
                PARTITION BY lead_id ORDER BY date_in, id
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1), FALSE)
-               AS first_pass,
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS top_before,
            lead(event) OVER w AS next_event,
            lead(is_backward) OVER w AS next_backward
       FROM ranked
@@ -188,7 +188,8 @@ filled AS (
 )
 UPDATE funnel_stage_history h
    SET stage_rank = f.rank,
-       is_first_pass = f.first_pass,
+       is_first_pass = COALESCE(f.rank > COALESCE(f.top_before, -1), FALSE),
+       prior_top_rank = f.top_before,
        exit_kind = CASE
            WHEN f.is_open OR f.next_event IS NULL THEN NULL
            WHEN f.next_event <> 'enter' THEN f.next_event
@@ -201,6 +202,8 @@ UPDATE funnel_stage_history h
             )
         )
         written = self.env.cr.rowcount
-        self.invalidate_model(["stage_rank", "is_first_pass", "exit_kind"])
+        self.invalidate_model(
+            ["stage_rank", "is_first_pass", "prior_top_rank", "exit_kind"]
+        )
         _logger.info("Stage history: rank, first pass and exit of %s rows", written)
         return written

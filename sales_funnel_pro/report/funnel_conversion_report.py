@@ -60,8 +60,10 @@ class FunnelConversionReport(models.Model):
             "days_in_stage",
             "company_id",
             "expected_revenue",
+            "exit_kind",
             "is_first_pass",
             "lead_id",
+            "prior_top_rank",
             "stage_id",
             "stage_rank",
             "team_id",
@@ -188,37 +190,36 @@ class FunnelConversionReport(models.Model):
         return SQL(
             """
 WITH stage_order AS (%(stage_order)s),
-passes AS (
-    SELECT h.id, h.lead_id, h.stage_id, h.stage_rank, h.date_in, h.date_out,
-           h.days_in_stage, h.user_id, h.team_id, h.company_id,
-           h.expected_revenue,
-           lag(h.stage_rank) OVER (
-               PARTITION BY h.lead_id ORDER BY h.date_in, h.id) AS rank_before,
-           max(h.stage_rank) OVER (PARTITION BY h.lead_id) AS top_rank
-      FROM funnel_stage_history h
-     WHERE h.is_first_pass
-),
 passed AS (
-    -- the stages entered
-    SELECT p.id::bigint * 1000 AS id, p.lead_id, p.stage_id, p.stage_rank,
-           p.date_in AS date_pass, FALSE AS is_skipped,
-           CASE WHEN p.date_out IS NOT NULL THEN p.days_in_stage END
+    -- the stages entered; a first stay that did not end by advancing or a win
+    -- advanced if the opportunity got past the stage later
+    SELECT h.id::bigint * 1000 AS id, h.lead_id, h.stage_id, h.stage_rank,
+           h.date_in AS date_pass, FALSE AS is_skipped,
+           CASE WHEN h.date_out IS NOT NULL THEN h.days_in_stage END
                AS days_first_stay,
-           p.user_id, p.team_id, p.company_id, p.expected_revenue, p.top_rank
-      FROM passes p
-      JOIN crm_stage s ON s.id = p.stage_id
-     WHERE s.is_won IS NOT TRUE
+           h.user_id, h.team_id, h.company_id, h.expected_revenue,
+           CASE WHEN h.exit_kind IN ('advanced', 'won') THEN TRUE
+                WHEN h.exit_kind IS NULL THEN FALSE
+                ELSE EXISTS (
+                    SELECT 1 FROM funnel_stage_history later
+                     WHERE later.lead_id = h.lead_id AND later.is_first_pass
+                       AND later.stage_rank > h.stage_rank)
+           END AS got_past
+      FROM funnel_stage_history h
+      JOIN crm_stage s ON s.id = h.stage_id
+     WHERE h.is_first_pass AND s.is_won IS NOT TRUE
     UNION ALL
-    -- the stages jumped past
-    SELECT p.id::bigint * 1000 + 1 + so.rank, p.lead_id, so.id, so.rank,
-           p.date_in, TRUE, NULL, p.user_id, p.team_id, p.company_id,
-           p.expected_revenue, p.top_rank
-      FROM passes p
+    -- the stages jumped past: the opportunity got past them
+    SELECT h.id::bigint * 1000 + 1 + so.rank, h.lead_id, so.id, so.rank,
+           h.date_in, TRUE, NULL, h.user_id, h.team_id, h.company_id,
+           h.expected_revenue, TRUE
+      FROM funnel_stage_history h
       JOIN stage_order so
-        ON so.rank > p.rank_before AND so.rank < p.stage_rank
+        ON so.rank > h.prior_top_rank AND so.rank < h.stage_rank
       JOIN crm_stage s ON s.id = so.id
-     WHERE p.stage_rank > p.rank_before + 1 AND s.is_won IS NOT TRUE
-       AND (s.team_id IS NULL OR s.team_id = p.team_id)
+     WHERE h.is_first_pass AND h.stage_rank > h.prior_top_rank + 1
+       AND s.is_won IS NOT TRUE
+       AND (s.team_id IS NULL OR s.team_id = h.team_id)
 ),
 first_won AS (
     SELECT cp.commercial_partner_id, min(w.date_closed) AS date_won
@@ -227,15 +228,12 @@ first_won AS (
      WHERE %(won)s
      GROUP BY cp.commercial_partner_id
 ),
-outcome AS (
+judged AS (
     SELECT pa.*, l.source_id, l.partner_id, l.create_date,
-           %(won_l)s AS won, %(lost_l)s AS lost
+           %(won_l)s AS won, %(lost_l)s AS lost,
+           pa.got_past OR %(won_l)s AS advanced
       FROM passed pa
       JOIN crm_lead l ON l.id = pa.lead_id
-),
-judged AS (
-    SELECT o.*, (o.top_rank > o.stage_rank OR o.won) AS advanced
-      FROM outcome o
 )
 SELECT j.id, j.lead_id, j.stage_id, j.stage_rank, j.user_id, j.team_id,
        j.company_id, rc.currency_id AS company_currency, j.source_id,
