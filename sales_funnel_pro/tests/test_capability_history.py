@@ -72,6 +72,12 @@ class TestCapabilityHistory(FunnelCommon):
                 ("won", self.won, r[self.won.id], True, False),
             ],
         )
+        # the furthest stage reached before each row: the jump from s1 to s3
+        # passed s2, the win passed s4
+        self.assertEqual(
+            self._rows(lead).mapped("prior_top_rank"),
+            [0, r[self.s1.id]] + [r[self.s3.id]] * 5,
+        )
 
     def test_rank_is_kept_when_stages_are_reordered(self):
         with freeze_time(T0):
