@@ -75,6 +75,22 @@ class TestConversionReport(CapabilityCommon):
         )
         self.assertEqual(self._rows(self.l3), [(self.s1, False, 0.0, 0, 0, 1)])
 
+    def test_back_then_past(self):
+        """A first stay that ended by going back still advanced when the
+        opportunity got past the stage later."""
+        lead = self._deal(
+            self.user_salesman,
+            [(self.s1, 30), (self.s2, 28), (self.s1, 26), (self.s2, 24), (self.s3, 22)],
+        )
+        self.assertEqual(
+            self._rows(lead),
+            [
+                (self.s1, False, 2.0, 1, 0, 0),
+                (self.s2, False, 2.0, 1, 0, 0),
+                (self.s3, False, 0.0, 0, 0, 1),
+            ],
+        )
+
     def test_team_figures_by_stage(self):
         figures = self._report()
         s1, s2 = figures[self.s1], figures[self.s2]
