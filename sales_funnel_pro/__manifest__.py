@@ -1,6 +1,6 @@
 {
     "name": "Sales Funnel Pro",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Sales/CRM",
     "summary": "Qualified stages with enforced exit criteria, stage history, activity "
     "log, and forecasts against targets with measured accuracy for the CRM pipeline",
@@ -14,6 +14,7 @@
         "security/funnel_report_security.xml",
         "security/funnel_target_security.xml",
         "security/funnel_job_security.xml",
+        "security/funnel_capability_security.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/calendar_event_cron_data.xml",
@@ -41,9 +42,13 @@
         "views/crm_lead_forecast_views.xml",
         "views/funnel_forecast_snapshot_views.xml",
         "report/funnel_accuracy_report_views.xml",
+        "report/funnel_conversion_report_views.xml",
+        "views/funnel_rep_benchmark_views.xml",
+        "views/res_config_settings_views.xml",
         "views/funnel_report_menus.xml",
         "security/funnel_forecast_snapshot_security.xml",
         "data/funnel_forecast_snapshot_cron_data.xml",
+        "data/funnel_rep_benchmark_data.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",

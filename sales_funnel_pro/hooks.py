@@ -8,6 +8,7 @@ def post_init_hook(env):
     already exist, from their chatter, fill the stored fields of the funnel, and
     measure the historical win rates."""
     env["funnel.stage.history"]._backfill_from_tracking()
+    env["funnel.stage.history"]._fill_pass_columns()
     env["funnel.activity.log"]._backfill_from_messages()
     fill_lead_fields(env)
     env["funnel.stage.win.rate"]._refresh()

@@ -15,7 +15,10 @@ dated from the day of the install:
 - every week the open pipeline is frozen in a forecast snapshot: Chen Jing
   sandbags, Mark Thompson is over-optimistic and his deals slip;
 - each rep has a monthly quota; the pipeline covers the next quarter's about two
-  to four times, except for one rep.
+  to four times, except for one rep;
+- the capability figures: Liu Yang converts well early but stalls at Solution &
+  quote (the coaching list's top row: coach here), Anna Keller stopped
+  prospecting (a dry top), Chen Jing wins more and faster than her teammate.
 
 This package is plain Python: it knows the funnel as the addon defines it, and
 nothing of the database. ``funnel.demo.generator`` reads the people and customers

@@ -29,6 +29,8 @@ MANAGER = "helen_zhou"
 #       back as best case) or "optimist" (early closing dates, pushed week after
 #       week, best case deals called commit)
 #   quota: the rep's monthly sales target, set by the manager for the year
+#   dry_top: the rep stopped prospecting lately: no opportunity of the last
+#       weeks (the capability card's dry top)
 HABITS = {
     "chen_jing": {
         "advance": (0.88, 0.85, 0.8, 0.86),
@@ -58,8 +60,9 @@ HABITS = {
         "style": "optimist",
         "quota": 40000,
     },
+    # converts well early, then stalls at Solution & quote: coach there
     "liu_yang": {
-        "advance": (0.8, 0.76, 0.68, 0.78),
+        "advance": (0.9, 0.88, 0.42, 0.8),
         "pace": 1.0,
         "stall": 0.12,
         "planning": 0.75,
@@ -70,8 +73,9 @@ HABITS = {
         "focus": 1.0,
         "quota": 45000,
     },
+    # no new opportunity lately: a dry top
     "anna_keller": {
-        "advance": (0.78, 0.72, 0.64, 0.74),
+        "advance": (0.78, 0.74, 0.8, 0.74),
         "pace": 1.1,
         "stall": 0.16,
         "planning": 0.65,
@@ -81,6 +85,7 @@ HABITS = {
         "thorough": 1.05,
         "focus": 0.95,
         "quota": 40000,
+        "dry_top": True,
     },
 }
 
@@ -102,6 +107,7 @@ class Rep:
     quota: int
     lean: int = 0
     style: str = ""
+    dry_top: bool = False
 
 
 class Customer(NamedTuple):

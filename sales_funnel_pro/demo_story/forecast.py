@@ -98,7 +98,7 @@ class Forecaster:
                 stage: category
                 for stage, category, chance in (
                     ("needs", "best_case", 0.3),
-                    ("solution", "commit", 0.65),
+                    ("solution", "commit", 0.9),
                 )
                 if draws[stage] < chance
             }

@@ -4,6 +4,7 @@ from . import crm_stage
 from . import funnel_stage_criterion
 from . import funnel_lead_check
 from . import funnel_stage_history
+from . import funnel_stage_history_backfill
 
 # crm.lead by concern, innermost first (see crm_lead.py)
 from . import crm_lead
@@ -21,3 +22,8 @@ from . import funnel_stage_win_rate
 from . import funnel_forecast_snapshot
 from . import funnel_forecast_snapshot_line
 from . import funnel_demo_generator
+from . import res_company
+from . import res_config_settings
+from . import funnel_rep_benchmark
+from . import funnel_rep_benchmark_data
+from . import funnel_rep_benchmark_build

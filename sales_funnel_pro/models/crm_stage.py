@@ -1,5 +1,6 @@
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 from odoo.tools.misc import formatLang
 
 from .funnel_job import ACTIVE_STATES as ACTIVE
@@ -298,6 +299,18 @@ class CrmStage(models.Model):
             self.sudo().with_context(active_test=False)._search([], order=self._order)
         )
         return {stage_id: rank for rank, stage_id in enumerate(stage_ids)}
+
+    @api.model
+    def _funnel_rank_sql(self):
+        """``_funnel_rank`` as SQL: a query of the columns ``id`` and ``rank``."""
+        query = (
+            self.sudo().with_context(active_test=False)._search([], order=self._order)
+        )
+        return SQL(
+            "SELECT s.id, s.ordinality - 1 AS rank "
+            "FROM unnest(ARRAY(%s)) WITH ORDINALITY AS s(id, ordinality)",
+            query.select(),
+        )
 
     @api.model
     @tools.ormcache()

@@ -53,6 +53,7 @@ class FunnelDemoGenerator(models.AbstractModel):
         DemoWriter(env, today).write_story(story)
         self.env.flush_all()
         self.env["funnel.stage.win.rate"]._refresh()
+        self.env["funnel.rep.benchmark"]._rebuild()
         _logger.info(
             "Demo story: %s opportunities, %s forecast snapshots",
             len(story.leads),
@@ -225,7 +226,9 @@ class DemoWriter:
                         is_open=False,
                     )
                 vals_list.append(vals)
-        self.env["funnel.stage.history"].create(vals_list)
+        History = self.env["funnel.stage.history"]
+        History.create(vals_list)
+        History._fill_pass_columns()
 
     def write_checks(self, pairs):
         """Exit criteria checks: met (with evidence), waived (with a reason) or

@@ -90,6 +90,7 @@ class FunnelJob(models.Model):
             ("quick_log", "Mass activity log"),
             ("stage_move", "Mass stage change"),
             ("forecast_category", "Mass forecast category change"),
+            ("rep_benchmark", "Rep capability figures"),
         ],
         required=True,
         readonly=True,
@@ -248,6 +249,14 @@ class FunnelJob(models.Model):
                 "funnel.lead.mass.update",
                 "_funnel_job_update",
                 "_funnel_job_update_done",
+            ),
+            "rep_benchmark": JobKind(
+                "funnel.rep.benchmark",
+                "_funnel_job_rebuild",
+                "_funnel_job_rebuild_done",
+                "steps",
+                True,
+                1,
             ),
         }
 

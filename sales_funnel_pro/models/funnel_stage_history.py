@@ -18,6 +18,13 @@ HISTORY_EVENTS = [
 # (crm.lead._funnel_state): an archived opportunity, lost or merely archived, is
 # out of the pipeline (a lost row) wherever it is moved
 ENTRY_EVENTS = {"open": "enter", "won": "won", "lost": "lost", "archived": "lost"}
+EXIT_KINDS = [
+    ("advanced", "Advanced"),
+    ("regressed", "Went Back"),
+    ("won", "Won"),
+    ("lost", "Lost"),
+    ("restored", "Restored"),
+]
 # the columns of a history row given when it is opened, with their SQL types
 ROW_COLUMNS = {
     "lead_id": "int4",
@@ -32,7 +39,15 @@ ROW_COLUMNS = {
     "probability": "numeric",
     "forecast_category": "varchar",
     "is_backward": "bool",
+    "stage_rank": "int4",
 }
+
+
+def _exit_kind(values):
+    """How a stay ends, given the values of the row that follows it."""
+    if values["event"] == "enter":
+        return "regressed" if values["is_backward"] else "advanced"
+    return values["event"]
 
 
 class FunnelStageHistory(models.Model):
@@ -76,8 +91,23 @@ class FunnelStageHistory(models.Model):
         readonly=True,
         help="The opportunity is still in this stage.",
     )
-    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
-    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        readonly=True,
+        help="The salesperson of the opportunity when the row was opened. The stay "
+        "counts for this salesperson (and team) in the conversion, coaching and "
+        "capability figures, even when the opportunity is reassigned later: a "
+        "reassignment does not move a stay already begun, the next stage's row "
+        "belongs to the new salesperson.",
+    )
+    team_id = fields.Many2one(
+        "crm.team",
+        string="Sales Team",
+        readonly=True,
+        help="The sales team of the opportunity when the row was opened; as the "
+        "salesperson, it keeps the stay when the opportunity is reassigned.",
+    )
     moved_by_id = fields.Many2one("res.users", string="Moved By", readonly=True)
     company_id = fields.Many2one("res.company", index=True, readonly=True)
     company_currency = fields.Many2one(
@@ -91,6 +121,36 @@ class FunnelStageHistory(models.Model):
         help="Forecast category of the opportunity when the row was opened.",
     )
     is_backward = fields.Boolean(string="Backward Move", readonly=True)
+    stage_rank = fields.Integer(
+        readonly=True,
+        aggregator=False,
+        help="Position of the stage in the pipeline when the row was opened (0 for "
+        "the first column), kept as it was so that reordering the stages later "
+        "does not rewrite the history.",
+    )
+    is_first_pass = fields.Boolean(
+        string="First Pass",
+        readonly=True,
+        help="The opportunity reached this stage for the first time: it had never "
+        "been in this stage nor in a later one before. A return after a backward "
+        "move is not a first pass.",
+    )
+    prior_top_rank = fields.Integer(
+        string="Furthest Rank Before",
+        readonly=True,
+        aggregator=False,
+        help="The rank of the furthest stage the opportunity had reached before "
+        "this row (empty for its first row): the stages between it and this one "
+        "were passed by a jump.",
+    )
+    exit_kind = fields.Selection(
+        EXIT_KINDS,
+        string="Left By",
+        readonly=True,
+        help="How the stay ended: the opportunity advanced to a later stage, went "
+        "back to an earlier one, was won, lost, or (a lost opportunity) restored. "
+        "Empty while the opportunity is still there.",
+    )
     gate_waived = fields.Boolean(readonly=True)
     waive_reason = fields.Text(readonly=True)
     skipped_criteria = fields.Text(
@@ -131,6 +191,7 @@ class FunnelStageHistory(models.Model):
             "probability": lead.probability,
             "forecast_category": lead.forecast_category,
             "is_backward": False,
+            "stage_rank": None,
             **values,
         }
 
@@ -200,25 +261,32 @@ class FunnelStageHistory(models.Model):
         self.flush_model()
         uid = self.env.uid
         parts = []
+        # how the closed stays end, by the row that follows them
+        exits = dict.fromkeys(leads.ids)
+        exits.update((values["lead_id"], _exit_kind(values)) for values in values_list)
         if close and leads:
             parts.append(
                 SQL(
                     """
                     WITH closed AS (
-                        UPDATE funnel_stage_history
+                        UPDATE funnel_stage_history h
                            SET date_out = %(now)s,
                                is_open = FALSE,
                                days_in_stage = ROUND(
-                                   EXTRACT(EPOCH FROM %(now)s - date_in)::numeric
+                                   EXTRACT(EPOCH FROM %(now)s - h.date_in)::numeric
                                    / 86400, 1),
+                               exit_kind = e.kind,
                                write_date = %(now)s,
                                write_uid = %(uid)s
-                         WHERE lead_id IN %(ids)s AND is_open
+                          FROM unnest(%(ids)s::int[], %(kinds)s::varchar[])
+                               AS e(lead_id, kind)
+                         WHERE h.lead_id = e.lead_id AND h.is_open
                     )
                     """,
                     now=now,
                     uid=uid,
-                    ids=tuple(leads.ids),
+                    ids=list(exits),
+                    kinds=list(exits.values()),
                 )
             )
         if values_list:
@@ -230,14 +298,34 @@ class FunnelStageHistory(models.Model):
             parts.append(
                 SQL(
                     """
+                    %(lead_in)s stage_order AS (%(stage_order)s)
                     INSERT INTO funnel_stage_history (
-                        %(columns)s, is_open, gate_waived, moved_by_id,
+                        %(columns)s, is_first_pass, prior_top_rank, is_open,
+                        gate_waived, moved_by_id,
                         create_uid, create_date, write_uid, write_date)
-                    SELECT %(columns)s, TRUE, FALSE, %(uid)s,
+                    SELECT %(new_columns)s,
+                           COALESCE(COALESCE(new.stage_rank, so.rank)
+                                    > COALESCE(top.rank, -1), FALSE),
+                           top.rank,
+                           TRUE, FALSE, %(uid)s,
                            %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM unnest(%(arrays)s) AS new(%(columns)s)
+                      LEFT JOIN stage_order so ON so.id = new.stage_id
+                      LEFT JOIN LATERAL (
+                          SELECT max(p.stage_rank) AS rank
+                            FROM funnel_stage_history p
+                           WHERE p.lead_id = new.lead_id
+                      ) top ON TRUE
                     """,
+                    lead_in=SQL(",") if parts else SQL("WITH"),
                     columns=columns,
+                    new_columns=SQL(", ").join(
+                        SQL("COALESCE(new.stage_rank, so.rank)")
+                        if name == "stage_rank"
+                        else SQL.identifier("new", name)
+                        for name in ROW_COLUMNS
+                    ),
+                    stage_order=self.env["crm.stage"]._funnel_rank_sql(),
                     arrays=arrays,
                     uid=uid,
                     now=now,
@@ -250,7 +338,14 @@ class FunnelStageHistory(models.Model):
         self.env.cr.execute(SQL("").join(parts))
         # the ORM did not see these rows
         self.invalidate_model(
-            ["date_out", "is_open", "days_in_stage", "write_date", "write_uid"]
+            [
+                "date_out",
+                "is_open",
+                "days_in_stage",
+                "exit_kind",
+                "write_date",
+                "write_uid",
+            ]
         )
         leads.invalidate_recordset(["stage_history_ids"])
 
@@ -310,146 +405,6 @@ class FunnelStageHistory(models.Model):
             )
         )
         self.invalidate_model(["probability"])
-
-    # ------------------------------------------------------------
-    # Backfill
-    # ------------------------------------------------------------
-
-    @api.model
-    def _backfill_from_tracking(self):
-        """Build the history of existing opportunities from the stage and active
-        tracking of their chatter, in a few set-based statements.
-
-        Only opportunities without any history row are backfilled, so that the
-        method may run again safely.
-        """
-        cr = self.env.cr
-        self.env.flush_all()
-        field_ids = dict(
-            self.env["ir.model.fields"]
-            .sudo()
-            .search_fetch(
-                [("model", "=", "crm.lead"), ("name", "in", ("stage_id", "active"))],
-                ["name"],
-            )
-            .mapped(lambda f: (f.name, f.id))
-        )
-        uid = self.env.uid
-        cr.execute(
-            SQL(
-                """
-WITH todo AS (
-    SELECT l.id FROM crm_lead l
-     WHERE NOT EXISTS (SELECT 1 FROM funnel_stage_history h WHERE h.lead_id = l.id)
-),
-stage_rank AS (
-    SELECT id, is_won, forecast_category,
-           row_number() OVER (ORDER BY sequence, name->>'en_US', id) AS rank
-      FROM crm_stage
-),
-tracked AS (
-    SELECT m.res_id AS lead_id, m.date AS at, m.create_uid AS moved_by, v.id AS seq,
-           CASE WHEN v.field_id = %(stage_field)s THEN 'move'
-                WHEN v.new_value_integer = 0 THEN 'lost' ELSE 'restored' END AS kind,
-           CASE WHEN v.field_id = %(stage_field)s
-                THEN NULLIF(v.old_value_integer, 0) END AS stage_from,
-           CASE WHEN v.field_id = %(stage_field)s
-                THEN NULLIF(v.new_value_integer, 0) END AS stage_to
-      FROM mail_tracking_value v
-      JOIN mail_message m ON m.id = v.mail_message_id
-      JOIN todo ON todo.id = m.res_id
-     WHERE m.model = 'crm.lead' AND v.field_id IN %(fields)s
-),
-first_move AS (
-    SELECT DISTINCT ON (lead_id) lead_id, stage_from
-      FROM tracked WHERE kind = 'move'
-     ORDER BY lead_id, at, seq
-),
-last_active AS (
-    SELECT DISTINCT ON (lead_id) lead_id, kind
-      FROM tracked WHERE kind <> 'move'
-     ORDER BY lead_id, at DESC, seq DESC
-),
-lost_untracked AS (
-    SELECT l.id AS lead_id FROM crm_lead l
-      JOIN todo ON todo.id = l.id
-      LEFT JOIN last_active la ON la.lead_id = l.id
-     WHERE NOT l.active AND la.kind IS DISTINCT FROM 'lost'
-),
-events AS (
-    SELECT l.id AS lead_id, l.create_date AS at, l.create_uid AS moved_by,
-           0 AS seq, 'move' AS kind, NULL::integer AS stage_from,
-           COALESCE(fm.stage_from, l.stage_id) AS stage_to
-      FROM crm_lead l
-      JOIN todo ON todo.id = l.id
-      LEFT JOIN first_move fm ON fm.lead_id = l.id
-    UNION ALL
-    SELECT lead_id, at, moved_by, seq, kind, stage_from, stage_to
-      FROM tracked WHERE kind <> 'move' OR stage_to IS NOT NULL
-    UNION ALL
-    SELECT l.id, GREATEST(COALESCE(l.date_closed, l.write_date), l.create_date),
-           l.write_uid, 2147483647, 'lost', NULL, NULL
-      FROM crm_lead l JOIN lost_untracked lu ON lu.lead_id = l.id
-),
-numbered AS (
-    SELECT e.*,
-           count(e.stage_to) OVER w AS stage_group,
-           lead(e.at) OVER w AS next_at
-      FROM events e
-    WINDOW w AS (PARTITION BY e.lead_id ORDER BY e.at, e.seq)
-),
-located AS (
-    SELECT n.*,
-           first_value(n.stage_to) OVER (
-               PARTITION BY n.lead_id, n.stage_group ORDER BY n.at, n.seq
-           ) AS stage_at
-      FROM numbered n
-)
-INSERT INTO funnel_stage_history (
-    lead_id, stage_from_id, stage_id, event, date_in, date_out, days_in_stage,
-    is_open, user_id, team_id, moved_by_id, company_id, expected_revenue,
-    probability, forecast_category, is_backward, gate_waived,
-    create_uid, create_date, write_uid, write_date)
-SELECT lo.lead_id,
-       CASE WHEN lo.kind = 'move' THEN lo.stage_from ELSE lo.stage_at END,
-       lo.stage_at,
-       CASE WHEN lo.kind <> 'move' THEN lo.kind
-            WHEN sr.is_won THEN 'won' ELSE 'enter' END,
-       lo.at, lo.next_at,
-       ROUND((EXTRACT(EPOCH FROM lo.next_at - lo.at) / 86400)::numeric, 1),
-       lo.next_at IS NULL,
-       l.user_id, l.team_id, lo.moved_by, l.company_id, l.expected_revenue,
-       l.probability,
-       %(category)s,
-       lo.kind = 'move' AND COALESCE(sr.rank < fr.rank, FALSE),
-       FALSE,
-       %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
-  FROM located lo
-  JOIN crm_lead l ON l.id = lo.lead_id
-  LEFT JOIN stage_rank sr ON sr.id = lo.stage_at
-  LEFT JOIN stage_rank fr ON fr.id = lo.stage_from
- WHERE lo.stage_at IS NOT NULL
-                """,
-                category=self.env["crm.lead"]._funnel_category_sql("l", "sr"),
-                stage_field=field_ids.get("stage_id"),
-                fields=tuple(field_ids.values()),
-                uid=uid,
-            )
-        )
-        inserted = cr.rowcount
-        cr.execute(
-            SQL(
-                """
-UPDATE crm_lead l SET backward_move_count = b.moves
-  FROM (SELECT lead_id, count(*) AS moves FROM funnel_stage_history
-         WHERE is_backward GROUP BY lead_id) b
- WHERE b.lead_id = l.id AND l.backward_move_count IS DISTINCT FROM b.moves
-                """
-            )
-        )
-        self.env.invalidate_all()
-        _logger.info("Stage history: %s rows built from the chatter tracking", inserted)
-        return inserted
 
     @api.model
     def _restage(self, stage_map, leads):

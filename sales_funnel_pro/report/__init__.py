@@ -5,3 +5,4 @@ from . import funnel_effort_report
 from . import funnel_forecast_report
 from . import funnel_accuracy_report
 from . import funnel_accuracy_trend
+from . import funnel_conversion_report

@@ -221,3 +221,70 @@ class FunnelReportFigures(models.AbstractModel):
             return SQL("COALESCE(SUM(%s), 0)", column(name))
 
         return figure.to_sql(total, column)
+
+
+class Percentile(Figure):
+    """The ``fraction`` percentile (0.5: the median) of a column's values in the
+    group (``percentile_cont``, empty values left out); on a row, its value."""
+
+    def __init__(self, column, fraction, digits=1):
+        self.column, self.fraction, self.digits = column, fraction, digits
+
+    def to_sql(self, total, column):
+        values = column(self.column)
+        if total is column:
+            return values
+        value = SQL(
+            "percentile_cont(%s) WITHIN GROUP (ORDER BY %s)", self.fraction, values
+        )
+        return _rounded(value, self.digits)
+
+
+class Wilson(Figure):
+    """A bound of the Wilson 95 % interval of the rate successes ÷ trials, in
+    percent: ``side`` -1 for the lower bound, +1 for the upper one; empty without
+    trials. See ``wilson_interval``."""
+
+    def __init__(self, successes, trials, side, digits=1):
+        self.successes, self.trials = successes, trials
+        self.side, self.digits = side, digits
+
+    def to_sql(self, total, column):
+        k = SQL("(%s)::float", self.operand_sql(self.successes, total, column))
+        n = SQL("NULLIF((%s)::float, 0)", self.operand_sql(self.trials, total, column))
+        z2 = WILSON_Z**2
+        value = SQL(
+            "100 * ((%(k)s / %(n)s + %(z2)s / (2 * %(n)s)) + %(side)s * %(z)s"
+            " * sqrt(GREATEST(%(k)s / %(n)s * (1 - %(k)s / %(n)s) / %(n)s"
+            " + %(z2)s / (4 * %(n)s * %(n)s), 0))) / (1 + %(z2)s / %(n)s)",
+            k=k,
+            n=n,
+            z=WILSON_Z,
+            z2=z2,
+            side=self.side,
+        )
+        return _rounded(value, self.digits)
+
+
+# the z of a 95 % interval
+WILSON_Z = 1.96
+
+
+def wilson_interval(successes, trials, z=WILSON_Z):
+    """The Wilson interval of the rate successes ÷ trials, as fractions
+    (low, high); (None, None) without trials.
+
+    center = (p + z²/2n) ÷ (1 + z²/n);
+    half-width = z·√(p(1−p)/n + z²/4n²) ÷ (1 + z²/n).
+    """
+    if not trials:
+        return None, None
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    center = (p + z * z / (2 * trials)) / denominator
+    half = (
+        z
+        * ((p * (1 - p) / trials + z * z / (4 * trials * trials)) ** 0.5)
+        / denominator
+    )
+    return max(center - half, 0.0), min(center + half, 1.0)

@@ -20,3 +20,7 @@ from . import test_lead_state
 from . import test_demo_loading
 from . import test_target_month
 from . import test_gate_create
+from . import test_capability_history
+from . import test_conversion_report
+from . import test_rep_benchmark
+from . import test_ui_capability

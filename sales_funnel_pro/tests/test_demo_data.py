@@ -849,3 +849,42 @@ class TestDemoData(TransactionCase):
             [("stage_id", "in", [s.id for s in self.stages.values()])]
         )
         self.assertTrue(rates.filtered(lambda r: not r.team_id and r.sample_size))
+
+    # ------------------------------------------------------------
+    # Rep capability
+    # ------------------------------------------------------------
+
+    def test_capability_story(self):
+        """Liu Yang converts well early but stalls at Solution & quote, where the
+        coaching list says to coach him; Anna Keller's funnel has a dry top;
+        Chen Jing, the best, closes faster than the rest of her team."""
+        Benchmark = self.env["funnel.rep.benchmark"]
+        cards = {
+            card.user_id: card
+            for card in Benchmark.search(
+                [("stage_id", "=", False), ("span", "=", "long")]
+            )
+        }
+        liu = cards[self.env.ref(f"{MODULE}.user_liu_yang_demo")]
+        solution = self.stages["solution"]
+        self.assertEqual(liu.coach_stage_id, solution)
+        lines = {line.stage_id: line for line in liu.stage_line_ids}
+        self.assertEqual(lines[solution].flag, "below")
+        self.assertTrue(lines[solution].is_coach_here)
+        for key in ("start", "needs"):
+            line = lines[self.stages[key]]
+            self.assertNotEqual(line.flag, "below", key)
+            self.assertGreater(line.conversion_rate, line.team_rate, key)
+        coaching = Benchmark.search(
+            [("stage_id", "!=", False), ("span", "=", "long"), ("flag", "=", "below")],
+            order="impact desc",
+            limit=1,
+        )
+        self.assertEqual((coaching.user_id, coaching.stage_id), (liu.user_id, solution))
+        anna = cards[self.env.ref(f"{MODULE}.user_anna_keller_demo")]
+        self.assertTrue(anna.is_dry_top)
+        self.assertFalse(liu.is_dry_top)
+        best = cards[self.best_rep]
+        self.assertLess(best.median_cycle_days, best.team_median_cycle_days)
+        self.assertGreater(best.win_rate, best.team_win_rate)
+        self.assertGreater(best.velocity, best.team_velocity)

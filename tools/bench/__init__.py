@@ -4,7 +4,7 @@
 ``python3 tools/bench --n 2000 --activities 20000`` is a quick check.
 
 What it does (database ``funnel_bench`` unless ``--db``, a name starting with
-``funnel_bench`` or ``bench_``):
+``funnel_bench`` or ``bench_``, or ending with ``_bench``):
 
 1. creates the database with ``crm`` only, without demo data (``odoo-bin -i crm``);
 2. seeds it with set-based SQL: two sales teams, eight salespeople, a sales manager,
@@ -77,6 +77,12 @@ the pre-commit hooks such as mail tracking, not the commit itself):
 - historical win rates: ``funnel.stage.win.rate._refresh()`` after the stage
   history has been brought to 1,000,000 rows in the transaction (its closed
   stays repeated: the rates must come out the same);
+- conversion pivot: ``funnel.conversion.report`` as CRM > Reporting > Rep
+  Capability > Conversion by Stage opens it (salesperson × stage, last 12
+  months), against stock's Pipeline Analysis pivot as CRM > Reporting >
+  Pipeline opens it, as the manager;
+- rep benchmark: ``funnel.rep.benchmark._rebuild()``, as the nightly cron runs
+  it (addon only);
 - backfills: ``funnel.stage.history._backfill_from_tracking()`` over all
   opportunities, ``funnel.activity.log._backfill_from_messages()`` over the
   done activities of the chatter.
@@ -85,7 +91,9 @@ Goals: stage move within 1.15x of stock, kanban load within 1.3x; backfill of 10
 opportunities under 60 s; activity pivot within 1.5x of stock (with
 ``--activities`` 1,000,000); forecast pivot within 1.5x of stock; snapshot of
 100,000 open opportunities under 10 s (scaled linearly from the open ones of the
-run); historical win rates over 1,000,000 history rows under 10 s. The script
+run); historical win rates over 1,000,000 history rows under 10 s; conversion
+pivot within 1.5x of stock's Pipeline Analysis; rep benchmark rebuild under 30 s.
+The script
 exits 0 once the table is printed, whether the goals are met or not. A second
 table splits each median into the CPU time of this process (the Python side of
 the server), the wall time of its SQL queries and their number. Timings are
@@ -104,6 +112,8 @@ The package, by concern:
   builds them from the views;
 - ``measures``: the operations measured (moves, kanban, activities, pivots,
   forecast, snapshot, win rates, backfills);
+- ``capability``: the conversion pivot and the rep benchmark rebuild, their
+  goals and lines of the tables;
 - ``goals``: the goals and the printed tables;
 - ``main``: the command line and the order of the steps (``__main__`` runs it).
 """

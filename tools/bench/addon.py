@@ -106,6 +106,11 @@ def refresh_win_rates(env):
     env["funnel.stage.win.rate"]._refresh()
 
 
+def rebuild_rep_benchmark(env):
+    """The nightly rebuild of the rep capability figures; the rows written."""
+    return env["funnel.rep.benchmark"]._rebuild()
+
+
 def backfill_history(env):
     """The stage history from the stage tracking of the chatter; return the
     number of rows written."""

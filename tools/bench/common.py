@@ -18,8 +18,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ADDON = "sales_funnel_pro"
 STOCK = "crm"
 # The benchmark drops and creates its databases: their names start with one of
-# these, so that no other database is ever dropped.
+# these, or end with DB_SUFFIX (a bench database beside others of the same
+# prefix, e.g. team_bench), so that no other database is ever dropped.
 DB_PREFIXES = ("funnel_bench", "bench_")
+DB_SUFFIX = "_bench"
 
 _started = time.perf_counter()
 
@@ -48,7 +50,7 @@ def odoo_addons_paths():
 
 def is_bench_database(db):
     """Whether ``db`` is named as a benchmark database (see DB_PREFIXES)."""
-    return db.startswith(DB_PREFIXES)
+    return db.startswith(DB_PREFIXES) or db.endswith(DB_SUFFIX)
 
 
 def snapshot_addon(args):

@@ -4,6 +4,7 @@ what was measured."""
 
 import os
 
+from .capability import capability_lines, capability_rows
 from .common import ADDON, STOCK
 from .runs import Measure
 from .seed import ACTIVITY_MIX
@@ -182,6 +183,8 @@ def report(args, context, results, backfills, install, applied, loads):
         )
     )
 
+    rows.extend(capability_rows(results, row))
+
     scaled = backfill.time * BACKFILL_GOAL_N / args.n
     backfill_verdict = "pass" if scaled < BACKFILL_GOAL_S else "FAIL"
     if args.n != BACKFILL_GOAL_N:
@@ -221,6 +224,8 @@ def report(args, context, results, backfills, install, applied, loads):
         *((f"{key}_compacted", f"{short}, compacted") for key, __, short in FORECASTS),
         ("snapshot", "forecast snapshot"),
         ("rates", "historical win rates"),
+        ("conversion", "conversion pivot"),
+        ("rep_benchmark", "rep benchmark rebuild"),
     ):
         measures = results[key]
         if isinstance(measures, Measure):  # measured on the addon only
@@ -296,6 +301,7 @@ def report(args, context, results, backfills, install, applied, loads):
         f"backfills by its post-init hook ({context['history_rows']:,} history "
         f"rows, {context['log_rows']:,} activity log rows): {install:.1f} s",
         *activity_lines(args, context, results, log_backfill),
+        *capability_lines(context, results, describe_pivot),
         f"professional funnel template applied on the seeded pipeline (creates "
         f"and evaluates {context['checks']:,} checks): {applied:.1f} s",
         f"kanban card fields: stock {context['kanban_fields'][STOCK]}, addon "

@@ -9,6 +9,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 
 from . import addon as addon_side
+from .capability import measure_capability
 from .common import (
     ADDON,
     STOCK,
@@ -60,7 +61,8 @@ def parse_args():
         "--db",
         default="funnel_bench",
         help="database of the addon, its name starting with funnel_bench or "
-        "bench_ (funnel_bench); stock crm is measured on its copy <db>_stock",
+        "bench_, or ending with _bench (funnel_bench); stock crm is measured on "
+        "its copy <db>_stock",
     )
     parser.add_argument(
         "--keep-db",
@@ -89,7 +91,10 @@ def parse_args():
     if args.repeat < 1 or args.backfill_repeat < 1:
         parser.error("--repeat and --backfill-repeat must be at least 1")
     if not is_bench_database(args.db):
-        parser.error("the database name must start with funnel_bench or bench_")
+        parser.error(
+            "the database name must start with funnel_bench or bench_, or end "
+            "with _bench"
+        )
     paths, odoo_bin = odoo_addons_paths()
     if not args.addons_path:
         args.addons_path = ",".join(paths)  # + the addon's copy: snapshot_addon()
@@ -152,6 +157,8 @@ def run(args):
         results.update(measure_activities(stock, addon, context, args))
         log("measuring the forecast")
         results.update(measure_forecast(stock, addon, context, args))
+        log("measuring the rep capability")
+        results.update(measure_capability(stock, addon, context, args))
         log("measuring the backfill")
         backfill = measure_backfill(addon, args)
         log("measuring the backfill of the activity log")

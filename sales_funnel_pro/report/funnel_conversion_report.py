@@ -1,0 +1,286 @@
+from odoo import fields, models
+from odoo.tools import SQL
+from odoo.tools.sql import drop_view_if_exists
+
+from .funnel_report_figures import Percentile, Ratio, Wilson, percent_field
+
+# the counts a group's figures are computed from
+COUNTS = (
+    "entered_count",
+    "advanced_count",
+    "lost_count",
+    "settled_count",
+    "open_count",
+    "won_count",
+    "closed_count",
+)
+
+
+def _count(string, help_text):
+    return fields.Integer(string=string, readonly=True, help=help_text)
+
+
+class FunnelConversionReport(models.Model):
+    """Conversion per stage: one row per opportunity and stage it passed, the
+    first time.
+
+    An opportunity passes a stage the first time it enters it, or when it jumps
+    from an earlier stage to a later one (an implied pass, ``skipped``). A return
+    after a backward move is not a pass; an opportunity created in a later stage
+    did not pass the earlier ones. The pass counts for the salesperson and team of
+    the history row that made it.
+
+    Its outcome is the opportunity's as of today: advanced (it later reached a
+    later stage, or was won), lost without getting past the stage, or still open.
+    The figures of a group (next-step conversion, loss rate, stage-to-won, median
+    and P80 days, Wilson bounds) are computed from its totals.
+    """
+
+    _name = "funnel.conversion.report"
+    _inherit = "funnel.report.figures"
+    _description = "Stage Conversion Analysis"
+    _auto = False
+    _order = "date_pass desc, id desc"
+    _rec_name = "stage_id"
+    _depends = {
+        "crm.lead": [
+            "active",
+            "create_date",
+            "forecast_category",
+            "partner_id",
+            "probability",
+            "source_id",
+            "stage_id",
+            "type",
+        ],
+        "crm.stage": ["is_won", "sequence", "team_id"],
+        "funnel.stage.history": [
+            "date_in",
+            "date_out",
+            "days_in_stage",
+            "company_id",
+            "expected_revenue",
+            "exit_kind",
+            "is_first_pass",
+            "lead_id",
+            "prior_top_rank",
+            "stage_id",
+            "stage_rank",
+            "team_id",
+            "user_id",
+        ],
+    }
+    _figures = {
+        "conversion_rate": Ratio("advanced_count", "settled_count", digits=1),
+        "loss_rate": Ratio("lost_count", "settled_count", digits=1),
+        "stage_to_won_rate": Ratio("won_count", "closed_count", digits=1),
+        "median_days": Percentile("days_first_stay", 0.5),
+        "p80_days": Percentile("days_first_stay", 0.8),
+        "wilson_low": Wilson("advanced_count", "settled_count", -1),
+        "wilson_high": Wilson("advanced_count", "settled_count", 1),
+    }
+
+    lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
+    stage_id = fields.Many2one("crm.stage", string="Stage", readonly=True)
+    stage_rank = fields.Integer(
+        readonly=True,
+        aggregator=False,
+        help="Position of the stage in the pipeline when it was passed.",
+    )
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    company_currency = fields.Many2one("res.currency", readonly=True)
+    source_id = fields.Many2one("utm.source", string="Source", readonly=True)
+    date_pass = fields.Datetime(
+        string="Passed On",
+        readonly=True,
+        help="When the opportunity first entered the stage, or jumped past it.",
+    )
+    is_skipped = fields.Boolean(
+        string="Skipped",
+        readonly=True,
+        help="Passed by a jump from an earlier stage to a later one (the gates "
+        "checked the stage's criteria); the opportunity spent no time in it.",
+    )
+    is_new_customer = fields.Boolean(
+        string="New Customer",
+        readonly=True,
+        help="The customer (its company) had no opportunity won before this one "
+        "was created.",
+    )
+    days_first_stay = fields.Float(
+        string="Days in First Stay",
+        digits=(16, 1),
+        aggregator="avg",
+        readonly=True,
+        help="Days between entering the stage the first time and leaving it; "
+        "empty while the opportunity is still there and for a skipped stage.",
+    )
+    amount = fields.Monetary(
+        string="Amount at Pass",
+        currency_field="company_currency",
+        readonly=True,
+        help="Expected revenue of the opportunity when it passed the stage.",
+    )
+    entered_count = _count("Entered", "Opportunities that passed the stage.")
+    advanced_count = _count(
+        "Advanced", "Passes after which the opportunity reached a later stage or won."
+    )
+    lost_count = _count(
+        "Lost Here",
+        "Passes after which the opportunity was lost before getting past the stage.",
+    )
+    settled_count = _count(
+        "Settled", "Passes whose outcome is known: advanced or lost here."
+    )
+    open_count = _count(
+        "Still There",
+        "Passes of opportunities still open (or archived) that have "
+        "not got past the stage.",
+    )
+    won_count = _count("Reached Won", "Passes of opportunities won since.")
+    closed_count = _count(
+        "Closed",
+        "Passes of opportunities won or lost since (the base of stage-to-won).",
+    )
+    conversion_rate = percent_field(
+        "Next-Step Conversion %",
+        "Advanced ÷ settled, in percent, among the first passes of the stage. "
+        "Opportunities still there are left out (shown beside it). Computed from "
+        "the totals of each group.",
+    )
+    loss_rate = percent_field(
+        "Loss Rate %", "Lost here ÷ settled, in percent, computed from the totals."
+    )
+    stage_to_won_rate = percent_field(
+        "Stage-to-Won %",
+        "Won ÷ (won + lost), in percent, among the closed opportunities that "
+        "passed the stage.",
+    )
+    median_days = fields.Float(
+        digits=(16, 1),
+        aggregator="avg",
+        readonly=True,
+        help="Median of the days of the settled first stays in the stage.",
+    )
+    p80_days = fields.Float(
+        digits=(16, 1),
+        aggregator="avg",
+        readonly=True,
+        help="80th percentile of the days of the settled first stays: four stays "
+        "out of five were shorter.",
+    )
+    wilson_low = percent_field(
+        "Conversion Low %",
+        "Lower bound of the 95 % (Wilson) interval of the next-step conversion: "
+        "with few settled passes the interval is wide.",
+    )
+    wilson_high = percent_field(
+        "Conversion High %",
+        "Upper bound of the 95 % (Wilson) interval of the next-step conversion.",
+    )
+
+    # ------------------------------------------------------------
+    # The view
+    # ------------------------------------------------------------
+
+    def _query(self):
+        Lead = self.env["crm.lead"]
+        return SQL(
+            """
+WITH stage_order AS (%(stage_order)s),
+-- the furthest stage reached (the last first pass) by the opportunities whose
+-- first stay somewhere ended by going back, lost or restored: the few that may
+-- have got past the stage later
+furthest AS (
+    SELECT lead_id, max(stage_rank) AS top_rank
+      FROM funnel_stage_history
+     WHERE is_first_pass AND lead_id IN (
+           SELECT lead_id FROM funnel_stage_history
+            WHERE is_first_pass AND exit_kind IN ('regressed', 'lost', 'restored'))
+     GROUP BY lead_id
+),
+passed AS (
+    -- the stages entered; a first stay that did not end by advancing or a win
+    -- advanced if the opportunity got past the stage later
+    SELECT h.id::bigint * 1000 AS id, h.lead_id, h.stage_id, h.stage_rank,
+           h.date_in AS date_pass, FALSE AS is_skipped,
+           CASE WHEN h.date_out IS NOT NULL THEN h.days_in_stage END
+               AS days_first_stay,
+           h.user_id, h.team_id, h.company_id, h.expected_revenue,
+           CASE WHEN h.exit_kind IN ('advanced', 'won') THEN TRUE
+                WHEN h.exit_kind IS NULL THEN FALSE
+                ELSE COALESCE(f.top_rank > h.stage_rank, FALSE)
+           END AS got_past
+      FROM funnel_stage_history h
+      JOIN crm_stage s ON s.id = h.stage_id
+      LEFT JOIN furthest f ON f.lead_id = h.lead_id
+     WHERE h.is_first_pass AND s.is_won IS NOT TRUE
+    UNION ALL
+    -- the stages jumped past: the opportunity got past them
+    SELECT h.id::bigint * 1000 + 1 + so.rank, h.lead_id, so.id, so.rank,
+           h.date_in, TRUE, NULL, h.user_id, h.team_id, h.company_id,
+           h.expected_revenue, TRUE
+      FROM funnel_stage_history h
+      JOIN stage_order so
+        ON so.rank > h.prior_top_rank AND so.rank < h.stage_rank
+      JOIN crm_stage s ON s.id = so.id
+     WHERE h.is_first_pass AND h.stage_rank > h.prior_top_rank + 1
+       AND s.is_won IS NOT TRUE
+       AND (s.team_id IS NULL OR s.team_id = h.team_id)
+),
+first_won AS (
+    SELECT cp.commercial_partner_id, min(w.date_closed) AS date_won
+      FROM crm_lead w
+      JOIN res_partner cp ON cp.id = w.partner_id
+     WHERE %(won)s
+     GROUP BY cp.commercial_partner_id
+),
+judged AS (
+    SELECT pa.*, l.source_id, l.partner_id, l.create_date,
+           %(won_l)s AS won, %(lost_l)s AS lost,
+           pa.got_past OR %(won_l)s AS advanced
+      FROM passed pa
+      JOIN crm_lead l ON l.id = pa.lead_id
+)
+SELECT j.id, j.lead_id, j.stage_id, j.stage_rank, j.user_id, j.team_id,
+       j.company_id, rc.currency_id AS company_currency, j.source_id,
+       j.date_pass, j.is_skipped, j.days_first_stay,
+       j.expected_revenue AS amount,
+       COALESCE(fw.date_won >= j.create_date, TRUE) AS is_new_customer,
+       1 AS entered_count,
+       j.advanced::int AS advanced_count,
+       (NOT j.advanced AND j.lost)::int AS lost_count,
+       (j.advanced OR j.lost)::int AS settled_count,
+       (NOT j.advanced AND NOT j.lost)::int AS open_count,
+       j.won::int AS won_count,
+       (j.won OR j.lost)::int AS closed_count,
+       CASE WHEN j.advanced THEN 100.0 WHEN j.lost THEN 0.0 END
+           AS conversion_rate,
+       CASE WHEN j.advanced THEN 0.0 WHEN j.lost THEN 100.0 END AS loss_rate,
+       CASE WHEN j.won THEN 100.0 WHEN j.lost THEN 0.0 END AS stage_to_won_rate,
+       j.days_first_stay AS median_days,
+       j.days_first_stay AS p80_days,
+       NULL::float AS wilson_low,
+       NULL::float AS wilson_high
+  FROM judged j
+  LEFT JOIN res_company rc ON rc.id = j.company_id
+  LEFT JOIN res_partner lp ON lp.id = j.partner_id
+  LEFT JOIN first_won fw ON fw.commercial_partner_id = lp.commercial_partner_id
+            """,
+            stage_order=self.env["crm.stage"]._funnel_rank_sql(),
+            won=Lead._funnel_state_sql("won", "w"),
+            won_l=Lead._funnel_state_sql("won", "l"),
+            lost_l=Lead._funnel_state_sql("lost", "l"),
+        )
+
+    def init(self):
+        drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                "CREATE OR REPLACE VIEW %s AS (%s)",
+                SQL.identifier(self._table),
+                self._query(),
+            )
+        )
