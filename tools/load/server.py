@@ -1,0 +1,159 @@
+"""The Odoo server of the load run: prefork workers and a cron worker, on
+127.0.0.1 only, serving both databases; and what its log says."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+from bench.common import log
+
+START_TIMEOUT = 120  # seconds to wait for the server to answer
+# the log lines of odoo.service.model.retrying
+RETRY = re.compile(r" INFO (\S+) odoo\.service\.model: (\w+), \d+ tries left")
+GAVE_UP = re.compile(r" INFO (\S+) odoo\.service\.model: (\w+), maximum number")
+ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ ")
+CONCURRENCY = re.compile(
+    r"^ERROR: (could not serialize access|deadlock detected|"
+    r"could not obtain lock)",
+    re.MULTILINE,
+)
+PROBLEM = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) (\S+) (\S+): (.*)$")
+
+
+class Server:
+    """``odoo-bin`` with ``--workers`` HTTP workers and ``--max-cron-threads``
+    cron workers, its log in ``logfile``."""
+
+    def __init__(self, args, databases, logfile):
+        self.args, self.logfile = args, logfile
+        self.url = f"http://127.0.0.1:{args.port}"
+        self.command = [
+            sys.executable,
+            args.odoo_bin,
+            "--addons-path",
+            args.addons_path,
+            "--database",
+            ",".join(databases),
+            "--db-filter",
+            "^({})$".format("|".join(re.escape(db) for db in databases)),
+            "--no-database-list",
+            "--http-interface",
+            "127.0.0.1",
+            "--http-port",
+            str(args.port),
+            "--gevent-port",
+            str(args.port + 1),
+            "--workers",
+            str(args.workers),
+            "--max-cron-threads",
+            str(args.cron_workers),
+            "--limit-time-real",
+            "600",
+            "--limit-time-cpu",
+            "300",
+            "--logfile",
+            logfile,
+            "--log-level",
+            "warn",
+            # the retries of serialization failures are logged at INFO
+            "--log-handler",
+            "odoo.service.model:INFO",
+            "--log-handler",
+            "odoo.http:WARNING",
+            *args.server_options,
+        ]
+        self.process = None
+
+    def __enter__(self):
+        log(
+            f"starting Odoo on {self.url}: {self.args.workers} workers, "
+            f"{self.args.cron_workers} cron worker(s)"
+        )
+        self.process = subprocess.Popen(
+            self.command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                sys.stderr.write(self.tail())
+                sys.exit(f"error: Odoo stopped at start, see {self.logfile}")
+            try:
+                requests.get(self.url + "/web/webclient/version_info", timeout=5)
+            except requests.RequestException:
+                time.sleep(0.5)
+                continue
+            return self
+        self.stop()
+        sys.exit(f"error: Odoo did not answer within {START_TIMEOUT}s")
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def stop(self):
+        """Stop the server and its workers (its own process group)."""
+        if not self.process or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        log("Odoo stopped")
+
+    def tail(self, size=5000):
+        try:
+            with open(self.logfile) as lines:
+                return lines.read()[-size:]
+        except OSError:
+            return ""
+
+
+def entries(logfile):
+    """The entries of the log: a line that starts with a date and the lines that
+    follow it up to the next one (a query, a traceback)."""
+    entry = []
+    with open(logfile, errors="replace") as lines:
+        for text in lines:
+            if ENTRY.match(text) and entry:
+                yield entry
+                entry = []
+            entry.append(text.rstrip("\n"))
+    if entry:
+        yield entry
+
+
+def read_log(logfile):
+    """What the server's log says, per database: the retries of concurrency
+    failures (serialization failures, deadlocks) by kind, the requests that
+    gave up after the last retry, and the ERROR and CRITICAL entries other than
+    the queries that failed on a concurrency failure (PostgreSQL refused them,
+    Odoo rolls back and retries; the retries are counted)."""
+    retries, gave_up, problems = {}, {}, {}
+    for entry in entries(logfile):
+        head = entry[0]
+        match = RETRY.search(head)
+        if match:
+            key = (match[1], match[2])
+            retries[key] = retries.get(key, 0) + 1
+            continue
+        match = GAVE_UP.search(head)
+        if match:
+            key = (match[1], match[2])
+            gave_up[key] = gave_up.get(key, 0) + 1
+            continue
+        match = PROBLEM.match(head)
+        if not match:
+            continue
+        text = "\n".join(entry)
+        if " odoo.sql_db: bad query:" in head and CONCURRENCY.search(text):
+            continue
+        problems.setdefault(match[2], []).append(" | ".join(entry)[:400])
+    return {"retries": retries, "gave_up": gave_up, "problems": problems}
