@@ -40,6 +40,13 @@ class Stats:
         self.counts = {}
         self.errors = {}  # unexpected: (operation, exception) -> [count, message]
         self.statuses = {}
+        self.timings = {}  # call -> [count, seconds]
+
+    def timing(self, call, seconds):
+        with self.lock:
+            entry = self.timings.setdefault(call, [0, 0.0])
+            entry[0] += 1
+            entry[1] += seconds
 
     def add(self, key, count=1):
         with self.lock:
@@ -80,11 +87,13 @@ class Client:
         self.request_id += 1
         payload = {"jsonrpc": "2.0", "method": "call", "params": params}
         payload["id"] = self.request_id
+        start = time.monotonic()
         try:
             response = self.session.post(self.url + path, json=payload, timeout=TIMEOUT)
         except requests.RequestException as exc:
             self.stats.status("no response")
             raise RpcError("no response", str(exc)) from exc
+        self.stats.timing(path.split("/", 4)[-1], time.monotonic() - start)
         self.stats.status(response.status_code)
         if response.status_code != 200:
             raise RpcError(f"HTTP {response.status_code}", response.text[:300])

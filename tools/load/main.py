@@ -102,6 +102,7 @@ def main(argv=None):
 def run(args, logfile):
     context = prepare.create_databases(args)
     plans = prepare.plan(args, context)
+    prepare.open_gates(args, plans)
     kanban = prepare.kanban_requests(args, context)
     stages = context["stages"]
     odoo.sql_db.close_all()
@@ -154,8 +155,12 @@ def run(args, logfile):
 
 
 def merge(stats_list):
-    counts, errors, statuses = {}, {}, {}
+    counts, errors, statuses, timings = {}, {}, {}, {}
     for stats in stats_list:
+        for key, (count, seconds) in stats.timings.items():
+            entry = timings.setdefault(key, [0, 0.0])
+            entry[0] += count
+            entry[1] += seconds
         for key, value in stats.counts.items():
             counts[key] = counts.get(key, 0) + value
         for key, (count, message) in stats.errors.items():
@@ -163,7 +168,7 @@ def merge(stats_list):
             entry[0] += count
         for key, value in stats.statuses.items():
             statuses[key] = statuses.get(key, 0) + value
-    return counts, errors, statuses
+    return counts, errors, statuses, timings
 
 
 def report(args, sides, stats, durations, counts, checks, server_log):
@@ -174,14 +179,14 @@ def report(args, sides, stats, durations, counts, checks, server_log):
     print(
         f"Load run: {args.clients} clients, {args.workers} workers, "
         f"{args.cron_workers} cron worker(s), {args.n:,} opportunities, "
-        f"{args.seconds}s per side in {ROUNDS} rounds"
+        f"{args.seconds}s per side in {ROUNDS} rounds; load average "
+        + " ".join(f"{load:.1f}" for load in os.getloadavg())
     )
-    throughput = {
-        side: report_side(
+    throughput, rates = {}, {}
+    for side, db in sides.items():
+        throughput[side], rates[side] = report_side(
             side, db, stats[side], durations[side], counts[side], server_log, failures
         )
-        for side, db in sides.items()
-    }
     other = [
         line
         for db, lines in server_log["problems"].items()
@@ -209,6 +214,11 @@ def report(args, sides, stats, durations, counts, checks, server_log):
         f"{throughput['stock']:.2f} with stock crm: {ratio:.2f}x "
         f"(goal >= {GOAL_RATIO}x, {verdict})"
     )
+    request_ratio = rates["addon"] / rates["stock"] if rates["stock"] else 0.0
+    print(
+        f"Requests: {rates['addon']:.1f}/s with {ADDON}, {rates['stock']:.1f}/s "
+        f"with stock crm: {request_ratio:.2f}x"
+    )
     if failures:
         print("\nLOAD RUN FAILED:")
         for failure in failures:
@@ -224,8 +234,8 @@ def line(label, value, digits=0):
 
 def report_side(side, db, stats_list, duration, counts, server_log, failures):
     """Print what one side did; add its failures; return its accepted moves
-    per second."""
-    side_counts, errors, statuses = merge(stats_list)
+    per second and its requests per second."""
+    side_counts, errors, statuses, timings = merge(stats_list)
     print(f"\n{side} ({db}), {duration:.1f}s:")
     for key in sorted(side_counts):
         line(key, side_counts[key])
@@ -263,5 +273,10 @@ def report_side(side, db, stats_list, duration, counts, server_log, failures):
     if not moves:
         failures.append(f"{side}: no stage move was accepted")
     throughput = moves / duration if duration else 0.0
+    rate = sum(statuses.values()) / duration if duration else 0.0
     line("accepted moves per second", throughput, 2)
-    return throughput
+    line("requests per second", rate, 1)
+    print("  mean response time per call, ms:")
+    for call, (count, seconds) in sorted(timings.items()):
+        print(f"    {call:<50} {1000 * seconds / count:>6.0f}  x{count}")
+    return throughput, rate
