@@ -182,9 +182,9 @@ def report(args, sides, stats, durations, counts, checks, server_log):
         f"{args.seconds}s per side in {ROUNDS} rounds; load average "
         + " ".join(f"{load:.1f}" for load in os.getloadavg())
     )
-    throughput, rates = {}, {}
+    throughput, attempts, rates = {}, {}, {}
     for side, db in sides.items():
-        throughput[side], rates[side] = report_side(
+        throughput[side], attempts[side], rates[side] = report_side(
             side, db, stats[side], durations[side], counts[side], server_log, failures
         )
     other = [
@@ -214,6 +214,11 @@ def report(args, sides, stats, durations, counts, checks, server_log):
         f"{throughput['stock']:.2f} with stock crm: {ratio:.2f}x "
         f"(goal >= {GOAL_RATIO}x, {verdict})"
     )
+    attempt_ratio = attempts["addon"] / attempts["stock"] if attempts["stock"] else 0.0
+    print(
+        f"Move requests (accepted or refused by a gate): {attempts['addon']:.2f}/s "
+        f"with {ADDON}, {attempts['stock']:.2f}/s with stock crm: {attempt_ratio:.2f}x"
+    )
     request_ratio = rates["addon"] / rates["stock"] if rates["stock"] else 0.0
     print(
         f"Requests: {rates['addon']:.1f}/s with {ADDON}, {rates['stock']:.1f}/s "
@@ -233,8 +238,8 @@ def line(label, value, digits=0):
 
 
 def report_side(side, db, stats_list, duration, counts, server_log, failures):
-    """Print what one side did; add its failures; return its accepted moves
-    per second and its requests per second."""
+    """Print what one side did; add its failures; return its accepted moves,
+    its move requests and its requests per second."""
     side_counts, errors, statuses, timings = merge(stats_list)
     print(f"\n{side} ({db}), {duration:.1f}s:")
     for key in sorted(side_counts):
@@ -274,9 +279,13 @@ def report_side(side, db, stats_list, duration, counts, server_log, failures):
         failures.append(f"{side}: no stage move was accepted")
     throughput = moves / duration if duration else 0.0
     rate = sum(statuses.values()) / duration if duration else 0.0
+    tried = side_counts.get("move accepted", 0) + side_counts.get(
+        "move refused by a gate", 0
+    )
+    attempts = tried / duration if duration else 0.0
     line("accepted moves per second", throughput, 2)
     line("requests per second", rate, 1)
     print("  mean response time per call, ms:")
     for call, (count, seconds) in sorted(timings.items()):
         print(f"    {call:<50} {1000 * seconds / count:>6.0f}  x{count}")
-    return throughput, rate
+    return throughput, attempts, rate
