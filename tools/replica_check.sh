@@ -23,6 +23,7 @@ PRIMARY_PORT=${REPLICA_PRIMARY_PORT:-5443}
 STANDBY_PORT=${REPLICA_STANDBY_PORT:-5444}
 ODOO_PORT=${REPLICA_ODOO_PORT:-8171}
 DB=${REPLICA_DB:-funnel_replica}
+PG_ROLE=funnel  # the superuser of the two clusters (Odoo refuses to connect as postgres)
 # tables and views that the reports read: each must be read on the standby only
 REPORT_TABLES=(funnel_forecast_report funnel_accuracy_report funnel_accuracy_trend
     funnel_effort_report funnel_stage_history funnel_activity_log
@@ -61,11 +62,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 sql() { # sql PORT DB QUERY
-    psql -X -h 127.0.0.1 -p "$1" -U postgres -d "$2" -v ON_ERROR_STOP=1 -Atqc "$3"
+    psql -X -h 127.0.0.1 -p "$1" -U "$PG_ROLE" -d "$2" -v ON_ERROR_STOP=1 -Atqc "$3"
 }
 
 info "Primary cluster on port $PRIMARY_PORT ($WORK/primary)"
-as_pg "$bindir/initdb" -D "$WORK/primary" -U postgres --auth=trust -E UTF8 \
+as_pg "$bindir/initdb" -D "$WORK/primary" -U "$PG_ROLE" --auth=trust -E UTF8 \
     --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log"; die "initdb failed"; }
 cat >>"$WORK/primary/postgresql.conf" <<EOF
 port = $PRIMARY_PORT
@@ -82,7 +83,7 @@ as_pg "$bindir/pg_ctl" -D "$WORK/primary" -l "$WORK/primary.log" -w start >/dev/
 
 info "Database $DB with $ADDON and demo data on the primary"
 ADDONS_PATH="$(odoo_addons_path),$ROOT"
-DB_OPTS=(--db_host=127.0.0.1 --db_port="$PRIMARY_PORT" --db_user=postgres)
+DB_OPTS=(--db_host=127.0.0.1 --db_port="$PRIMARY_PORT" --db_user="$PG_ROLE")
 odoo_cmd -d "$DB" "${DB_OPTS[@]}" -i "$ADDON" --stop-after-init --log-level=warn \
     --log-handler=py.warnings:ERROR --addons-path="$ADDONS_PATH" --data-dir="$WORK/data"
 [ "$(sql "$PRIMARY_PORT" "$DB" "select state from ir_module_module where name = '$ADDON'")" = installed ] ||
@@ -90,7 +91,7 @@ odoo_cmd -d "$DB" "${DB_OPTS[@]}" -i "$ADDON" --stop-after-init --log-level=warn
 sql "$PRIMARY_PORT" "$DB" "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 
 info "Hot standby on port $STANDBY_PORT (pg_basebackup, streaming)"
-as_pg "$bindir/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U postgres \
+as_pg "$bindir/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U "$PG_ROLE" \
     -D "$WORK/standby" -R -X stream -c fast
 echo "port = $STANDBY_PORT" | as_pg tee -a "$WORK/standby/postgresql.auto.conf" >/dev/null
 as_pg "$bindir/pg_ctl" -D "$WORK/standby" -l "$WORK/standby.log" -w start >/dev/null

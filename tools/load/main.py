@@ -30,7 +30,11 @@ def parse_args(argv=None):
         ("--cards", 12, "cards of each salesperson that the clients work on"),
         ("--workers", 4, "HTTP workers of Odoo"),
         ("--cron-workers", 1, "cron workers of Odoo"),
-        ("--port", 8169, "HTTP port of Odoo (the next one is its gevent port)"),
+        (
+            "--port",
+            8169,
+            "HTTP port of Odoo, the next one is its gevent port (0: free ones)",
+        ),
         ("--seed", 13, "seed of the clients' random choices"),
     ):
         parser.add_argument(

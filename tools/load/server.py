@@ -4,6 +4,7 @@
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,12 +25,29 @@ CONCURRENCY = re.compile(
 PROBLEM = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) (\S+) (\S+): (.*)$")
 
 
+def free_ports():
+    """A free port of 127.0.0.1 whose next port is free too."""
+    for __ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+        return port
+    sys.exit("error: no two free ports next to each other on 127.0.0.1")
+
+
 class Server:
     """``odoo-bin`` with ``--workers`` HTTP workers and ``--max-cron-threads``
     cron workers, its log in ``logfile``."""
 
     def __init__(self, args, databases, logfile):
         self.args, self.logfile = args, logfile
+        if not args.port:
+            args.port = free_ports()
         self.url = f"http://127.0.0.1:{args.port}"
         self.command = [
             sys.executable,
