@@ -112,7 +112,7 @@ if [ -f "$ODOO_ROOT/odoo-bin" ]; then ODOO=("$PYTHON" "$ODOO_ROOT/odoo-bin"); el
     --db_replica_port="$STANDBY_PORT" --db-filter="^$DB\$" --no-database-list \
     --addons-path="$ADDONS_PATH" --data-dir="$WORK/data" --http-interface=127.0.0.1 \
     --http-port="$ODOO_PORT" --gevent-port="$((ODOO_PORT + 1))" --workers=2 \
-    --max-cron-threads=0 --logfile="$WORK/odoo.log" --log-level=warn &
+    --max-cron-threads=0 --logfile="$WORK/odoo.log" --log-level=warn >"$WORK/odoo.out" 2>&1 &
 ODOO_PID=$!
 for _ in $(seq 120); do
     curl -fs "http://127.0.0.1:$ODOO_PORT/web/webclient/version_info" -o /dev/null \

@@ -17,7 +17,6 @@ than a report that the user may not open (access refused on the action).
 import datetime
 import json
 import sys
-import time
 
 import requests
 from dateutil.relativedelta import relativedelta
@@ -25,6 +24,7 @@ from lxml import etree
 
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval
+from odoo.tools.safe_eval import time as safe_time
 
 ADDON = "sales_funnel_pro"
 REPORTS = [
@@ -96,7 +96,7 @@ class Session:
                 "context_today": datetime.date.today,
                 "datetime": safe_datetime,
                 "relativedelta": relativedelta,
-                "time": time,
+                "time": safe_time,
                 "allowed_company_ids": [self.company_id],
                 "current_company_id": self.company_id,
                 "active_id": False,
@@ -185,6 +185,9 @@ def open_view(session, model, view_type, arch, fields, domain, context):
     elif view_type in ("pivot", "graph"):
         rows = groupbys_of(arch, "row")
         cols = groupbys_of(arch, "col")
+        if view_type == "graph" and not rows:
+            # a graph's grouping fields may have no type
+            rows = groupbys_of(arch, None)
         measures = measures_of(arch, fields)
         for groupby in ([rows[0]] if rows else [], rows[:1] + cols[:1]):
             groups = session.call(
