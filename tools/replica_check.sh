@@ -12,8 +12,10 @@
 #   5. shows from the standby's pg_stat_database and pg_stat_statements that the
 #      reports' queries ran there, and from the primary's that they did not; passes
 #      when every report opened, each report's table or view was read on the standby
-#      and not on the primary, and Odoo logged no read-only request that wrote
-#      ("retrying with a read/write cursor") and no fall back to the primary.
+#      and not on the primary, every request of the reports was served by a read-only
+#      cursor (Odoo's log of each request ends with its cursor mode when a replica is
+#      set: ro), and Odoo logged no read-only request that wrote ("retrying with a
+#      read/write cursor") and no fall back to the primary.
 # Everything is removed at the end (clusters, Odoo, files), even on failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -112,7 +114,8 @@ if [ -f "$ODOO_ROOT/odoo-bin" ]; then ODOO=("$PYTHON" "$ODOO_ROOT/odoo-bin"); el
     --db_replica_port="$STANDBY_PORT" --db-filter="^$DB\$" --no-database-list \
     --addons-path="$ADDONS_PATH" --data-dir="$WORK/data" --http-interface=127.0.0.1 \
     --http-port="$ODOO_PORT" --gevent-port="$((ODOO_PORT + 1))" --workers=2 \
-    --max-cron-threads=0 --logfile="$WORK/odoo.log" --log-level=warn >"$WORK/odoo.out" 2>&1 &
+    --max-cron-threads=0 --logfile="$WORK/odoo.log" --log-level=warn \
+    --log-handler=werkzeug:INFO >"$WORK/odoo.out" 2>&1 &
 ODOO_PID=$!
 for _ in $(seq 120); do
     curl -fs "http://127.0.0.1:$ODOO_PORT/web/webclient/version_info" -o /dev/null \
@@ -156,6 +159,12 @@ echo "  the standby's busiest statements:"
 sql "$STANDBY_PORT" "$DB" "select lpad(calls::text, 6) || '  ' || left(regexp_replace(query,
         '\\s+', ' ', 'g'), 110) from pg_stat_statements s join pg_database d on d.oid = s.dbid
       where d.datname = '$DB' order by calls desc limit 8" | sed 's/^/    /'
+echo "  the requests of the reports by cursor, from Odoo's log (ro: read-only, on the standby):"
+calls=$(sed -nE 's#.* werkzeug: .*"POST /web/(dataset/call_kw|action)/?([^ ]*) HTTP[^"]*" [0-9]+ - [0-9]+ [0-9.]+ [0-9.]+ ([^ ]+).*#\2 \3#p' \
+    "$WORK/odoo.log" | sort | uniq -c | sort -k2)
+sed 's/^/    /' <<<"$calls"
+not_ro=$(awk '$3 != "ro" { n += $1 } END { print n + 0 }' <<<"$calls")
+[ "$not_ro" = 0 ] || failed+=("$not_ro requests of the reports not served read-only")
 writes=$(grep -c "retrying with a read/write cursor" "$WORK/odoo.log" || true)
 fallbacks=$(grep -c "Failed to open a readonly cursor" "$WORK/odoo.log" || true)
 errors=$(grep -c " ERROR \| CRITICAL " "$WORK/odoo.log" || true)

@@ -114,6 +114,7 @@ def run(args, logfile):
     sides = {"stock": args.stock_db, "addon": args.db}
     stats = {side: [] for side in sides}
     durations = dict.fromkeys(sides, 0.0)
+    windows = []  # the measured rounds: (db, start, end), local time as the log
     with server.Server(args, list(sides.values()), logfile) as odoo_server:
         for side, db in sides.items():
             log(f"warming up the workers on {db}")
@@ -135,6 +136,7 @@ def run(args, logfile):
                     f"round {round_index + 1}/{ROUNDS}: {len(plans)} clients on "
                     f"{side} ({db}) for {seconds:.0f}s"
                 )
+                start = datetime.datetime.now()
                 side_stats, duration = client.run_side(
                     odoo_server.url,
                     db,
@@ -145,6 +147,7 @@ def run(args, logfile):
                     seconds,
                     f"{args.seed}-{round_index}",
                 )
+                windows.append((db, start, datetime.datetime.now()))
                 stats[side].append(side_stats)
                 durations[side] += duration
     log("verifying")
@@ -154,7 +157,7 @@ def run(args, logfile):
         for side, db in sides.items()
     }
     checks = verify.verify(args.db, since)
-    server_log = server.read_log(logfile)
+    server_log = server.read_log(logfile, windows)
     return report(args, sides, stats, durations, counts, checks, server_log)
 
 
@@ -289,7 +292,25 @@ def report_side(side, db, stats_list, duration, counts, server_log, failures):
     attempts = tried / duration if duration else 0.0
     line("accepted moves per second", throughput, 2)
     line("requests per second", rate, 1)
-    print("  mean response time per call, ms:")
+    calls = {
+        call: figures
+        for (db_name, call), figures in server_log["calls"].items()
+        if db_name == db and call in timings
+    }
+    print(
+        f"  {'per call':<44} {'calls':>6} {'client ms':>9} {'queries':>8} "
+        f"{'SQL ms':>7} {'other ms':>8}"
+    )
     for call, (count, seconds) in sorted(timings.items()):
-        print(f"    {call:<50} {1000 * seconds / count:>6.0f}  x{count}")
+        served, queries, sql, other = calls.get(call, (0, 0, 0.0, 0.0))
+        served = served or 1
+        print(
+            f"    {call:<42} {count:>6} {1000 * seconds / count:>9.0f} "
+            f"{queries / served:>8.1f} {1000 * sql / served:>7.0f} "
+            f"{1000 * other / served:>8.0f}"
+        )
+    busy = sum(sql + other for __, __, sql, other in calls.values())
+    line("server seconds in requests (SQL + other)", busy, 1)
+    if moves:
+        line("server seconds per accepted move", busy / moves, 3)
     return throughput, attempts, rate

@@ -1,6 +1,7 @@
 """The Odoo server of the load run: prefork workers and a cron worker, on
 127.0.0.1 only, serving both databases; and what its log says."""
 
+import datetime
 import os
 import re
 import signal
@@ -21,6 +22,12 @@ CONCURRENCY = re.compile(
     r"^ERROR: (could not serialize access|deadlock detected|"
     r"could not obtain lock)",
     re.MULTILINE,
+)
+# the request lines of werkzeug at INFO, with Odoo's figures of the request:
+# queries, seconds in SQL, seconds otherwise (Python, once a worker took it)
+REQUEST = re.compile(
+    r" INFO (\S+) werkzeug: .*\"POST (\S+) HTTP/[\d.]+\" (\d+) - "
+    r"(\d+) ([\d.]+) ([\d.]+)"
 )
 PROBLEM = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) (\S+) (\S+): (.*)$")
 
@@ -82,6 +89,9 @@ class Server:
             "odoo.service.model:INFO",
             "--log-handler",
             "odoo.http:WARNING",
+            # each request with its queries, SQL time and other time
+            "--log-handler",
+            "werkzeug:INFO",
             *args.server_options,
         ]
         self.process = None
@@ -148,15 +158,33 @@ def entries(logfile):
         yield entry
 
 
-def read_log(logfile):
+def measured(head, db, windows):
+    """Whether the log entry ``head`` of ``db`` is within a measured window."""
+    at = datetime.datetime.strptime(head[:23], "%Y-%m-%d %H:%M:%S,%f")
+    return any(
+        db == window_db and start <= at <= end for window_db, start, end in windows
+    )
+
+
+def read_log(logfile, windows):
     """What the server's log says, per database: the retries of concurrency
     failures (serialization failures, deadlocks) by kind, the requests that
-    gave up after the last retry, and the ERROR and CRITICAL entries other than
+    gave up after the last retry, the requests of the measured ``windows``
+    ([(db, start, end)], local time as in the log) by call (count, queries, SQL
+    and other seconds), and the ERROR and CRITICAL entries other than
     the queries that failed on a concurrency failure (PostgreSQL refused them,
     Odoo rolls back and retries; the retries are counted)."""
-    retries, gave_up, problems = {}, {}, {}
+    retries, gave_up, problems, calls = {}, {}, {}, {}
     for entry in entries(logfile):
         head = entry[0]
+        match = REQUEST.search(head)
+        if match and measured(head, match[1], windows):
+            call = calls.setdefault((match[1], match[2].split("/", 4)[-1]), [0] * 4)
+            call[0] += 1
+            call[1] += int(match[4])
+            call[2] += float(match[5])
+            call[3] += float(match[6])
+            continue
         match = RETRY.search(head)
         if match:
             key = (match[1], match[2])
@@ -174,4 +202,9 @@ def read_log(logfile):
         if " odoo.sql_db: bad query:" in head and CONCURRENCY.search(text):
             continue
         problems.setdefault(match[2], []).append(" | ".join(entry)[:400])
-    return {"retries": retries, "gave_up": gave_up, "problems": problems}
+    return {
+        "retries": retries,
+        "gave_up": gave_up,
+        "problems": problems,
+        "calls": calls,
+    }
