@@ -27,13 +27,13 @@ help: ## list the commands
 	@echo "           PYTEST_ARGS=<extra pytest arguments> (make test)"
 	@echo "           LOAD_SECONDS=$(LOAD_SECONDS) LOAD_CLIENTS=$(LOAD_CLIENTS) LOAD_N=$(LOAD_N) LOAD_DB=$(LOAD_DB) (make load)"
 
-setup: ## install what is missing: PostgreSQL, Odoo 18, test and lint tools, Chromium
+setup: ## install what is missing: PostgreSQL, Odoo 18, test and lint tools, Chromium (run and test do it first)
 	tools/setup.sh
 
-run: ## serve database DB (demo data + the addon) on http://localhost:PORT, admin/admin
+run: setup ## serve database DB (demo data + the addon) on http://localhost:PORT, admin/admin
 	tools/run.sh "$(DB)" "$(PORT)"
 
-test: ## run the addon's tests and crm's own tests in throwaway databases
+test: setup ## run the addon's tests and crm's own tests in throwaway databases
 	tools/test.sh $(PYTEST_ARGS)
 
 lint: ## ruff, pylint-odoo's mandatory checks, oca-checks-odoo-module and oca-checks-po
@@ -43,8 +43,9 @@ format: ## let ruff sort imports and format the Python code
 	$(PYTHON) -m ruff check --select I --fix .
 	$(PYTHON) -m ruff format .
 
-bench: ## seed N opportunities, time stock crm against the addon (tools/bench/)
+bench: ## seed N opportunities, time stock crm against the addon, then the long calls and jobs
 	$(PYTHON) tools/bench --n $(N)
+	$(PYTHON) tools/bench_jobs.py --n $(N)
 
 load: ## LOAD_CLIENTS web clients on 4 prefork workers, stock crm then the addon, data verified (tools/load/)
 	$(PYTHON) tools/load --seconds $(LOAD_SECONDS) --clients $(LOAD_CLIENTS) --n $(LOAD_N) --db $(LOAD_DB)

@@ -32,11 +32,14 @@ ir.cron. Timings are wall-clock on a machine shared with other work.
 """
 
 import argparse
+import collections
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+from bench.common import odoo_addons_paths
 
 import odoo
 from odoo import SUPERUSER_ID, Command, api
@@ -46,6 +49,12 @@ from odoo.tools import SQL
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADDON = "sales_funnel_pro"
 REQUEST_GOAL = 5.0
+# one background job run to its end, as reported
+JobRun = collections.namedtuple(
+    "JobRun",
+    "label state done total duration rounds runs longest checks last_done "
+    "last_remaining",
+)
 # the professional funnel's stages: (name, sequence, share of opportunities,
 # exit criteria), the won stage last
 FUNNEL = [
@@ -75,17 +84,8 @@ def parse_args():
     parser.add_argument("--reuse", action="store_true", help="reuse <db>_seeded")
     parser.add_argument("--keep-db", action="store_true", help="keep <db> at the end")
     args = parser.parse_args()
-    odoo_root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
-    paths = [
-        path
-        for path in (
-            os.path.join(odoo_root, "odoo", "addons"),
-            os.path.join(odoo_root, "addons"),
-        )
-        if os.path.isdir(os.path.join(path, "crm"))
-    ]
+    paths, args.odoo_bin = odoo_addons_paths()
     args.addons_path = ",".join([*paths, ROOT])
-    args.odoo_bin = os.path.join(odoo_root, "odoo-bin")
     odoo.tools.config.parse_config(
         [
             "--addons-path",
@@ -330,7 +330,7 @@ class Bench:
             (checks,) = cr.fetchone()
         state, done, total, text = self.job_state(job_id)
         self.jobs.append(
-            (
+            JobRun(
                 label,
                 state,
                 done,
@@ -478,28 +478,15 @@ def report(bench, args):
     print(f"  (goal: at most {REQUEST_GOAL:.0f} s in the request)")
     print()
     print("Background template jobs, run by ir.cron._process_jobs")
-    for row in bench.jobs:
-        (
-            label,
-            state,
-            done,
-            total,
-            duration,
-            rounds,
-            runs,
-            longest,
-            checks,
-            last_done,
-            last_remaining,
-        ) = row
-        seconds = longest.total_seconds() if longest else 0.0
+    for job in bench.jobs:
+        seconds = job.longest.total_seconds() if job.longest else 0.0
         print(
-            f"  {label}: {state}, {done:,} of {total:,} opportunities in "
-            f"{duration:.0f} s ({checks / duration:,.0f} checks/s), {rounds} cron "
-            f"rounds, {runs} runs "
-            f"of _cron_run (longest {seconds:.1f} s), last progress "
-            f"reported done={last_done} remaining={last_remaining}; "
-            f"{checks:,} checks in the table"
+            f"  {job.label}: {job.state}, {job.done:,} of {job.total:,} "
+            f"opportunities in {job.duration:.0f} s "
+            f"({job.checks / job.duration:,.0f} checks/s), {job.rounds} cron "
+            f"rounds, {job.runs} runs of _cron_run (longest {seconds:.1f} s), "
+            f"last progress reported done={job.last_done} "
+            f"remaining={job.last_remaining}; {job.checks:,} checks in the table"
         )
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make setup`: install what `make run`, `make test` and `make lint` need.
 # Idempotent and non-interactive; each step does nothing when its part is present.
+# `make run` and `make test` start with it: when everything is there it checks in a
+# few seconds and prints one line.
 #
 #   1. PostgreSQL running, with a superuser login role for the current OS user
 #   2. Odoo 18 importable by $PYTHON: from ODOO_SOURCE=<an Odoo 18 source tree>,
@@ -238,7 +240,20 @@ setup_chromium() {
     info "Chromium: $(find_chrome)"
 }
 
+# Everything present: PostgreSQL reachable with a role that may create databases,
+# Odoo 18 importable, the tools at their versions and Chromium.
+everything_present() {
+    [ "$(psql -d postgres -Atqc 'select rolsuper or rolcreatedb from pg_roles where rolname = current_user' 2>/dev/null)" = t ] ||
+        return 1
+    load_odoo
+    [ "$ODOO_MAJOR" = 18 ] && dev_tools_present && find_chrome >/dev/null
+}
+
 cd "$ROOT"
+if everything_present; then
+    info "Setup: nothing missing (PostgreSQL $(psql -d postgres -Atqc 'show server_version' | cut -d' ' -f1), Odoo $ODOO_VERSION, test and lint tools, Chromium)"
+    exit 0
+fi
 setup_postgresql
 setup_odoo
 setup_dev_tools

@@ -96,6 +96,14 @@ class CrmLead(models.Model):
                     ["criterion_id:array_agg"],
                 )
             }
+        self._funnel_assign_qualification(gates, done)
+
+    def _funnel_assign_qualification(self, gates, done):
+        """Assign the qualification fields from the criteria met or waived.
+
+        :param gates: ``funnel.stage.criterion._funnel_gate_config()``
+        :param done: dict lead id -> set of the ids of its criteria met or waived
+        """
         for lead in self:
             gate = gates.get(lead.stage_id.id)
             required = {i.id for i in gate.criteria if i.required} if gate else set()
@@ -106,6 +114,14 @@ class CrmLead(models.Model):
                 100.0 * met / len(required) if required else 100.0
             )
             lead.gate_ready = met >= len(required)
+
+    def _funnel_set_qualification(self, gates, done):
+        """Set the qualification that ``funnel.lead.check._sync`` knows from the
+        checks it has just written, as ``_compute_qualification`` would, without
+        reading the checks again (what the stage move would otherwise pay)."""
+        fields_ = [self._fields[name] for name in QUALIFICATION_FIELDS]
+        with self.env.protecting(fields_, self):
+            self._funnel_assign_qualification(gates, done)
 
     # ------------------------------------------------------------
     # ORM
@@ -409,14 +425,3 @@ class CrmLead(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
-
-    # ------------------------------------------------------------
-    # Checks
-    # ------------------------------------------------------------
-
-    def _funnel_checks_changed(self):
-        """Checks of the opportunities were written behind the ORM's back: forget
-        what it knew of them and recompute the qualification."""
-        self.invalidate_recordset(["check_ids", "current_check_ids", "past_check_ids"])
-        for field_name in QUALIFICATION_FIELDS:
-            self.env.add_to_compute(self._fields[field_name], self)

@@ -160,7 +160,6 @@ class CrmLead(models.Model):
         self.env["funnel.stage.history"]._restage(stage_map, leads)
         self.env.add_to_compute(self._fields["forecast_category"], leads)
         self.env["funnel.lead.check"]._sync(leads)
-        leads._funnel_checks_changed()
         return leads
 
     # ------------------------------------------------------------

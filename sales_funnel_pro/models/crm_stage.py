@@ -430,7 +430,6 @@ class CrmStage(models.Model):
             lambda lead: lead.stage_id.id in params["check_stage_ids"]
         )
         self.env["funnel.lead.check"]._sync(synced)
-        synced._funnel_checks_changed()
         recategorized = leads.filtered(
             lambda lead: lead.stage_id.id in params["category_stage_ids"]
         )

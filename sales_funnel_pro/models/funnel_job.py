@@ -207,23 +207,19 @@ class FunnelJob(models.Model):
     @api.model
     def _kinds(self):
         """{kind: JobKind}: where the work of each kind of job is done."""
+        # applying the template and refreshing a stage both bring the checks
+        # of the stages' opportunities in line
+        sync_checks = JobKind(
+            "crm.stage",
+            "_funnel_job_sync_checks",
+            "_funnel_job_checks_done",
+            "opportunities",
+            True,
+            1000,
+        )
         return {
-            "template": JobKind(
-                "crm.stage",
-                "_funnel_job_sync_checks",
-                "_funnel_job_checks_done",
-                "opportunities",
-                True,
-                1000,
-            ),
-            "stage_refresh": JobKind(
-                "crm.stage",
-                "_funnel_job_sync_checks",
-                "_funnel_job_checks_done",
-                "opportunities",
-                True,
-                1000,
-            ),
+            "template": sync_checks,
+            "stage_refresh": sync_checks,
             "win_rate": JobKind(
                 "funnel.stage.win.rate",
                 "_funnel_job_refresh",

@@ -126,15 +126,19 @@ class FunnelLeadCheck(models.Model):
     def _sync(self, leads, checks=None):
         """Bring the checks of ``leads`` in line with their stage: the checks of
         the current stage's criteria exist, field and activity checks say what
-        the opportunity shows now, and only they are marked current.
+        the opportunity shows now, and only they are marked current; then set
+        how qualified each opportunity is from what was written.
 
         :param checks: result of ``_of_leads`` for these opportunities, when the
             caller has it
         """
-        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
-        if not leads or not gates:
+        if not leads:
             return
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
         leads = leads.sudo()
+        if not gates:
+            leads._funnel_set_qualification(gates, {})
+            return
         if checks is None:
             checks = self._of_leads(leads)
         pairs = [
@@ -148,6 +152,7 @@ class FunnelLeadCheck(models.Model):
         )
         now = fields.Datetime.now()
         new_rows, to_met, to_todo, current = [], [], [], set()
+        done = {}
         for lead, info in pairs:
             key = (lead.id, info.id)
             check = checks.get(key)
@@ -158,14 +163,16 @@ class FunnelLeadCheck(models.Model):
                     if auto_met
                     else (lead.id, info.id, "todo", None, None)
                 )
-                continue
-            current.add(check.id)
-            if info.kind == "checklist" or check.state == "waived":
-                continue
-            if auto_met and check.state == "todo":
-                to_met.append(check.id)
-            elif not auto_met and check.state == "met":
-                to_todo.append(check.id)
+                state = "met" if auto_met else "todo"
+            else:
+                current.add(check.id)
+                state = check.state
+                if info.kind != "checklist" and check.state != "waived":
+                    state = "met" if auto_met else "todo"
+                    if state != check.state:
+                        (to_met if auto_met else to_todo).append(check.id)
+            if state != "todo":
+                done.setdefault(lead.id, set()).add(info.id)
         Check = self.sudo()
         Check.browse(to_met).write(
             {"state": "met", "done_by_id": self.env.uid, "done_date": now}
@@ -173,29 +180,42 @@ class FunnelLeadCheck(models.Model):
         Check.browse(to_todo).write(
             {"state": "todo", "done_by_id": False, "done_date": False}
         )
-        Check.browse(
-            [c.id for c in checks.values() if c.id in current and not c.is_current]
-        ).write({"is_current": True})
-        Check.browse(
-            [c.id for c in checks.values() if c.id not in current and c.is_current]
-        ).write({"is_current": False})
-        self._insert_current(new_rows, now)
+        flips = {
+            check.id: check.id in current
+            for check in checks.values()
+            if (check.id in current) != check.is_current
+        }
+        self._write_current(new_rows, flips, now)
+        leads.invalidate_recordset(["check_ids", "current_check_ids", "past_check_ids"])
+        leads._funnel_set_qualification(gates, done)
 
     @api.model
-    def _insert_current(self, rows, now):
-        """Insert new checks of the current stage in one statement, however many
-        (applying a template to a large pipeline creates hundreds of thousands).
+    def _write_current(self, rows, flips, now):
+        """Insert the new checks of the current stage and set which existing
+        checks are current, in one statement however many (applying a template to
+        a large pipeline creates hundreds of thousands).
 
         :param rows: list of (lead id, criterion id, state, met by, met on)
+        :param flips: dict check id -> whether it is now current
         """
-        if not rows:
+        if not rows and not flips:
             return
-        lead_ids, criterion_ids, states, done_by_ids, done_dates = zip(
-            *rows, strict=True
+        flipped = self.sudo().browse(list(flips))
+        flipped.flush_recordset()
+        lead_ids, criterion_ids, states, done_by_ids, done_dates = (
+            zip(*rows, strict=True) if rows else ((),) * 5
         )
         self.env.cr.execute(
             SQL(
                 """
+                WITH flipped AS (
+                    UPDATE funnel_lead_check c
+                       SET is_current = f.is_current,
+                           write_uid = %(uid)s, write_date = %(now)s
+                      FROM unnest(%(flip_ids)s::int[], %(flip_values)s::bool[])
+                           AS f(id, is_current)
+                     WHERE c.id = f.id
+                )
                 INSERT INTO funnel_lead_check (
                     lead_id, criterion_id, state, is_current, done_by_id, done_date,
                     create_uid, create_date, write_uid, write_date)
@@ -208,6 +228,8 @@ class FunnelLeadCheck(models.Model):
                 """,
                 uid=self.env.uid,
                 now=now,
+                flip_ids=list(flips),
+                flip_values=list(flips.values()),
                 lead_ids=list(lead_ids),
                 criterion_ids=list(criterion_ids),
                 states=list(states),
@@ -215,7 +237,7 @@ class FunnelLeadCheck(models.Model):
                 done_dates=list(done_dates),
             )
         )
-        self.env["crm.lead"].browse(set(lead_ids))._funnel_checks_changed()
+        flipped.invalidate_recordset(["is_current", "write_uid", "write_date"])
 
     @api.model
     def _waive(self, unmet, reason):

@@ -31,6 +31,21 @@ def log(message):
     sys.stderr.flush()
 
 
+def odoo_addons_paths():
+    """The folders of Odoo's own addons (those holding ``crm``) and odoo-bin, of
+    the Odoo that Python imports."""
+    odoo_root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
+    paths = [
+        path
+        for path in (
+            os.path.join(odoo_root, "odoo", "addons"),
+            os.path.join(odoo_root, "addons"),
+        )
+        if os.path.isdir(os.path.join(path, STOCK))
+    ]
+    return paths, os.path.join(odoo_root, "odoo-bin")
+
+
 def is_bench_database(db):
     """Whether ``db`` is named as a benchmark database (see DB_PREFIXES)."""
     return db.startswith(DB_PREFIXES)

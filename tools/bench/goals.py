@@ -8,7 +8,9 @@ from .common import ADDON, STOCK
 from .runs import Measure
 from .seed import ACTIVITY_MIX
 
-MOVE_GOAL = 1.3
+MOVE_GOAL = 1.15
+# the single stage move is short and noisy: its median takes at least these runs
+MOVE_RUNS = 25
 KANBAN_GOAL = 1.3
 BACKFILL_GOAL_S = 60.0
 BACKFILL_GOAL_N = 100_000
@@ -120,7 +122,7 @@ def report(args, context, results, backfills, install, applied, loads):
                 format_ms(stock),
                 format_ms(addon),
                 f"{ratio:.2f}x" if ratio else "—",
-                (f"<= {goal:.1f}x" + (f" at {at}" if at else "")) if goal else "",
+                (f"<= {goal:g}x" + (f" at {at}" if at else "")) if goal else "",
                 verdict,
             )
         )
@@ -255,7 +257,8 @@ def report(args, context, results, backfills, install, applied, loads):
         "",
         f"Sales Funnel Pro benchmark: {args.n:,} opportunities; stock crm on "
         f"{args.db}_stock, the addon on {args.db} (same data); median of "
-        f"{args.repeat} runs after a warm-up, stock and addon runs interleaved; "
+        f"{args.repeat} runs (the stage move: {max(args.repeat, MOVE_RUNS)}) after "
+        "a warm-up, stock and addon runs interleaved; "
         f"times in ms; {ADDON} at {args.revision}"
         + (" (copied at start)" if args.snapshot else ""),
         "",

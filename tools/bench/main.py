@@ -18,6 +18,7 @@ from .common import (
     drop_database,
     is_bench_database,
     log,
+    odoo_addons_paths,
     snapshot_addon,
     vacuum_analyze,
 )
@@ -89,22 +90,14 @@ def parse_args():
         parser.error("--repeat and --backfill-repeat must be at least 1")
     if not is_bench_database(args.db):
         parser.error("the database name must start with funnel_bench or bench_")
-    odoo_root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
+    paths, odoo_bin = odoo_addons_paths()
     if not args.addons_path:
-        paths = [
-            path
-            for path in (
-                os.path.join(odoo_root, "odoo", "addons"),
-                os.path.join(odoo_root, "addons"),
-            )
-            if os.path.isdir(os.path.join(path, "crm"))
-        ]
         args.addons_path = ",".join(paths)  # + the addon's copy: snapshot_addon()
         args.snapshot = True
     else:
         args.snapshot = False
     if not args.odoo_bin:
-        args.odoo_bin = os.path.join(odoo_root, "odoo-bin")
+        args.odoo_bin = odoo_bin
     return args
 
 

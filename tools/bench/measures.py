@@ -11,7 +11,7 @@ from odoo.tools import SQL
 from . import addon as addon_side
 from . import stock as stock_side
 from .common import ADDON, STOCK, log
-from .goals import RATES_HISTORY
+from .goals import MOVE_RUNS, RATES_HISTORY
 from .runs import compare, flush
 from .webclient import kanban_request, load_kanban, load_pivot, pivot_request
 
@@ -34,8 +34,10 @@ def measure_operations(stock, addon, context, args):
 
         return make
 
-    log("  stage move")
-    results["move"] = compare(sides, move([context["single"]]), args.repeat)
+    log(f"  stage move ({max(args.repeat, MOVE_RUNS)} runs per side)")
+    results["move"] = compare(
+        sides, move([context["single"]]), max(args.repeat, MOVE_RUNS)
+    )
     log(f"  batch move of {len(context['batch'])}")
     results["batch"] = compare(sides, move(context["batch"]), args.repeat)
 

@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openCrmSteps } from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
 
 // The opportunity, its planned call and the "Visit held" criterion are created
 // by tests/test_ui_activity.py.
@@ -17,12 +17,7 @@ const progress = (met, required) => `:contains(/^${met}\\s*.\\s*${required}$/)`;
 registry.category("web_tour.tours").add("sales_funnel_pro_activity_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
+        ...openCrmSteps(),
         {
             content: "The card shows two of the three exit criteria met: the visit is missing",
             trigger: `${column("S1 Start")} ${CARD} .o_funnel_card_progress:not(.text-success)${progress(2, 3)}`,

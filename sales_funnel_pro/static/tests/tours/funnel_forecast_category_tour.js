@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openCrmSteps } from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
 
 // The opportunity and stages are created by tests/test_ui_forecast.py.
 const LEAD = "Dry-block calibrators for the brewery";
@@ -9,12 +9,7 @@ const CATEGORY = `${CARD} .o_funnel_forecast_category`;
 registry.category("web_tour.tours").add("sales_funnel_pro_forecast_category_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
+        ...openCrmSteps(),
         {
             content: "The card shows the stage's forecast category",
             trigger: `${CATEGORY}:not(.o_funnel_forecast_chosen) .o_status_label:contains('Best Case')`,

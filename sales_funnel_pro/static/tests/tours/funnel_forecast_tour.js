@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openCrmSteps } from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
 
 // The opportunities are created by tests/test_ui_forecast.py: in the month of
 // "Pressure calibrators for the refinery" (12,000 in pipeline, at 10 %) the
@@ -14,12 +14,7 @@ const sum = (category, amount) =>
 registry.category("web_tour.tours").add("sales_funnel_pro_forecast_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
+        ...openCrmSteps(),
         {
             content: "Open the reporting menu",
             trigger: ".o_menu_sections button:contains('Reporting')",

@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openCrmSteps } from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
 
 // The opportunity, stages and criteria are created by tests/test_ui.py.
 const LEAD = "Multifunction calibrators for the refinery";
@@ -15,12 +15,7 @@ const progress = (met, required) => `:contains(/^${met}\\s*.\\s*${required}$/)`;
 registry.category("web_tour.tours").add("sales_funnel_pro_gate_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
+        ...openCrmSteps(),
         {
             content: "The opportunity waits in the first stage",
             trigger: `${column("S1 Start")} ${CARD}`,

@@ -1,5 +1,5 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { openCrmSteps } from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
 
 // The stages and criteria are created by tests/test_ui.py (TestFunnelQuickCreateUi).
 const LEAD = "Quick deal for the lab";
@@ -10,12 +10,7 @@ const REFUSED = ".o_notification.o_funnel_quick_create_refused";
 registry.category("web_tour.tours").add("sales_funnel_pro_quick_create_tour", {
     url: "/odoo",
     steps: () => [
-        stepUtils.showAppsMenuItem(),
-        {
-            content: "Open the CRM app",
-            trigger: ".o_app[data-menu-xmlid='crm.crm_menu_root']",
-            run: "click",
-        },
+        ...openCrmSteps(),
         {
             content: "Quick add in the column of a stage that takes no new opportunities",
             trigger: `${column("S2 Needs")} .o_kanban_quick_add`,
@@ -49,8 +44,8 @@ registry.category("web_tour.tours").add("sales_funnel_pro_quick_create_tour", {
             trigger: `${column("S1 Start")} .o_kanban_record:contains('${LEAD}')`,
         },
         {
-            content: "Close the quick create",
-            trigger: ".o_kanban_renderer",
+            content: "Close the quick create, open again for the next one",
+            trigger: `${column("S1 Start")} .o_kanban_quick_create .o_kanban_cancel`,
             run: "click",
         },
         {
