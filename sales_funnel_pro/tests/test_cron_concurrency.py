@@ -144,11 +144,25 @@ class TestCronConcurrency(BaseCase):
 
     def test_historical_win_rates(self):
         def build(env):
+            # closed stays in the history, written directly: winning opportunities
+            # would also feed crm's lead scoring frequencies, which outlive them
             won = env["crm.stage"].search([("is_won", "=", True)], limit=1)
             team = env["crm.team"].search([], limit=1)
+            now = fields.Datetime.now()
             for __ in range(2):
                 lead = self._opportunity(env, team_id=team.id)
-                lead.stage_id = won
+                env["funnel.stage.history"].search([("lead_id", "=", lead.id)]).unlink()
+                env["funnel.stage.history"].create(
+                    {
+                        "lead_id": lead.id,
+                        "stage_id": won.id,
+                        "event": "won",
+                        "date_in": now - timedelta(days=1),
+                        "is_open": True,
+                        "team_id": team.id,
+                        "company_id": lead.company_id.id,
+                    }
+                )
             return won.id
 
         won_id = self._commit(build)
