@@ -4,6 +4,7 @@
 #   pylint with pylint-odoo                 the addon, mandatory checks (.pylintrc)
 #   oca-checks-odoo-module, oca-checks-po   the addon's manifest, XML, CSV and PO files
 #   tools/gen_readme.py --check             README.rst matches the readme/ fragments
+#   bash -n                                 the shell scripts (tools/*.sh, .ci/run)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit
@@ -25,6 +26,8 @@ shopt -s nullglob
 po_files=("$ADDON"/i18n/*.po "$ADDON"/i18n/*.pot)
 check "oca-checks-po" "$PYTHON" -m oca_pre_commit_hooks.cli_po --disable=po-pretty-format "${po_files[@]}"
 check "README.rst from readme/" "$PYTHON" tools/gen_readme.py --check
+scripts=(tools/*.sh .ci/run)
+check "bash -n (the scripts)" bash -c 'for f; do bash -n "$f" || exit 1; done' _ "${scripts[@]}"
 
 if [ ${#failed[@]} -gt 0 ]; then
     printf '  failed: %s\n' "${failed[@]}" >&2

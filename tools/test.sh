@@ -8,6 +8,9 @@
 #            and test_crm_ui.py; browser tours included (--odoo-http, Chromium)
 #   phase 2: a database with demo data, with sales_funnel_pro installed:
 #            sales_funnel_pro/tests/test_demo_data.py, when it exists
+#   phase 3: a short load run (tools/load/: LOAD_SECONDS=30 per side, LOAD_CLIENTS=4,
+#            on Odoo with 4 workers and a cron worker on a free port of 127.0.0.1, in
+#            two databases of its own); skipped when pytest arguments are given
 #
 # Arguments go to pytest: make test PYTEST_ARGS="-k gate -x"
 set -euo pipefail
@@ -32,7 +35,7 @@ ADDONS_PATH="$(odoo_addons_path),$ROOT"
 # pytest's root: the common folder of the repository and crm, so that test ids name
 # their files (pytest leaves the path out of the ids of files outside its root).
 RUN_ROOT=$("$PYTHON" -c 'import os, sys; print(os.path.commonpath(sys.argv[1:]))' "$ROOT" "$crm")
-RUN=sfp_test_$(date +%Y%m%d_%H%M%S)_$$
+RUN=${TEST_DB_PREFIX:-sfp_test}_$(date +%Y%m%d_%H%M%S)_$$
 DATA_DIR=$(mktemp -d)
 DBS=()
 
@@ -104,6 +107,21 @@ if [ -f "$DEMO_TEST" ]; then
     record "phase 2, with demo data ($DEMO_TEST)" "$rc"
 else
     results+=("phase 2, with demo data: skipped, no $DEMO_TEST")
+fi
+
+if [ ${#PYTEST_EXTRA[@]} -eq 0 ]; then
+    DBS+=("${RUN}_load" "${RUN}_load_stock")
+    info "Load run: ${LOAD_CLIENTS:-4} clients, ${LOAD_SECONDS:-30}s per side (tools/load/)"
+    rc=0
+    "$PYTHON" tools/load --seconds "${LOAD_SECONDS:-30}" --clients "${LOAD_CLIENTS:-4}" \
+        --n 500 --db "${RUN}_load" --port 0 || rc=$?
+    if [ "$rc" = 0 ]; then
+        results+=("phase 3, load run: passed")
+    else
+        results+=("phase 3, load run: FAILED (exit code $rc)") failed=1
+    fi
+else
+    results+=("phase 3, load run: skipped (pytest arguments given)")
 fi
 
 [ "$ran" = 1 ] || { results+=("no test ran at all"); failed=1; }

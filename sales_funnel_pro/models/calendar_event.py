@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .funnel_lock import try_lock
+
 # an all-day meeting counts as a working day per calendar day it covers
 ALLDAY_HOURS_PER_DAY = 8.0
 # the most one log row may hold (see funnel.activity.log._check_duration)
@@ -65,10 +67,13 @@ class CalendarEvent(models.Model):
     @api.model
     def _funnel_log_ended_meetings(self):
         """Scheduled job: log the meetings linked to an opportunity that have
-        ended and are not logged yet, in one search and one create.
+        ended and are not logged yet, in one search and one create; skipped
+        while another worker runs it.
 
         :return: the funnel.activity.log records created
         """
+        if not try_lock(self.env, "calendar.event.funnel_log"):
+            return self.env["funnel.activity.log"].sudo()
         events = self.sudo().search(
             [
                 ("opportunity_id", "!=", False),

@@ -163,6 +163,25 @@ class CrmLead(models.Model):
         return super().write(vals)
 
     # ------------------------------------------------------------
+    # Concurrency
+    # ------------------------------------------------------------
+
+    def _funnel_lock_rows(self):
+        """Lock the rows of these opportunities until the end of the transaction,
+        before writing what belongs to them: a second request on one of them
+        waits for this one, then fails with a serialization failure, which Odoo
+        retries on what this one committed (instead of writing the same rows
+        twice and failing on a unique constraint)."""
+        if not self.ids:
+            return
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM crm_lead WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                tuple(self.ids),
+            )
+        )
+
+    # ------------------------------------------------------------
     # Counters
     # ------------------------------------------------------------
 

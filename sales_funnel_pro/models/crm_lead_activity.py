@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
 
+from .funnel_lock import try_lock
+
 
 class CrmLead(models.Model):
     """The work done on the opportunity: its activity log (``funnel.activity.log``,
@@ -179,7 +181,10 @@ class CrmLead(models.Model):
 
     @api.model
     def _cron_refresh_next_activity_state(self):
-        """Every night: planned next steps become due today, then overdue."""
+        """Every night: planned next steps become due today, then overdue;
+        skipped while another worker runs it."""
+        if not try_lock(self.env, "crm.lead.next_activity_state"):
+            return
         leads = self.with_context(active_test=False).search(
             [("next_activity_state", "in", ("planned", "today"))]
         )

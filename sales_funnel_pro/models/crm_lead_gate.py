@@ -398,7 +398,12 @@ class CrmLead(models.Model):
     def _funnel_waive_and_move(self, target, reason):
         """Waive every unmet criterion between the current stages and ``target``
         with ``reason``, then move there. Only called by the waiver wizard, which
-        checks that the user is a sales manager."""
+        checks that the user is a sales manager.
+
+        The opportunities are locked first: the checks of the stages passed may
+        not exist yet, and two managers waiving at once would both create them.
+        """
+        self._funnel_lock_rows()
         unmet = self._funnel_unmet_criteria(target)
         self.env["funnel.lead.check"]._waive(unmet, reason)
         self.write({"stage_id": target.id})

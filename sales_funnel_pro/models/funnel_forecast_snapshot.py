@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_date
 
+from .funnel_lock import try_lock
+
 _logger = logging.getLogger(__name__)
 
 SNAPSHOT_KINDS = [
@@ -225,7 +227,10 @@ class FunnelForecastSnapshot(models.Model):
 
     @api.model
     def _cron_take_snapshots(self):
-        """Weekly job: a snapshot of every company."""
+        """Weekly job: a snapshot of every company; skipped while another
+        worker takes them."""
+        if not try_lock(self.env, self._name):
+            return
         self._take_snapshots(self.env["res.company"].sudo().search([]))
 
     @api.model
@@ -237,10 +242,21 @@ class FunnelForecastSnapshot(models.Model):
         of all the companies are written by one INSERT ... SELECT, whatever the
         number of opportunities. Opportunities without a company go to the
         snapshot of the current company, when it is among ``companies``.
-        Returns the new snapshots.
+        Returns the new snapshots. While another transaction takes snapshots,
+        the scheduled job skips (returns no snapshot), a manual snapshot is
+        refused.
         """
         if not companies:
             return self.browse()
+        if not try_lock(self.env, self._name):
+            if kind == "scheduled":
+                return self.browse()
+            raise UserError(
+                self.env._(
+                    "A forecast snapshot is being taken right now. Try again in a "
+                    "moment."
+                )
+            )
         Snapshot = self.sudo()
         today = fields.Date.context_today(self)
         Snapshot.search(

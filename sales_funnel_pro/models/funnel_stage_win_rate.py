@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from .funnel_lock import try_lock
+
 _logger = logging.getLogger(__name__)
 
 # closed opportunities that passed a stage a team needs for its own historical win
@@ -159,7 +161,8 @@ class FunnelStageWinRate(models.Model):
 
     @api.model
     def _cron_refresh(self):
-        self._refresh()
+        if try_lock(self.env, self._name):
+            self._refresh()
 
     @api.model
     def _refresh(self):
@@ -171,7 +174,12 @@ class FunnelStageWinRate(models.Model):
         the ``lead_id`` join, hashed. An index on the closing rows was measured
         and left out: the join reads the rows of the closed opportunities
         anyway, and stage moves would pay for its upkeep.
+
+        Skipped while another transaction refreshes them (it computes the same
+        rates).
         """
+        if not try_lock(self.env, self._name):
+            return
         self.env["funnel.stage.history"].flush_model()
         now = fields.Datetime.now()
         self.env.cr.execute(
