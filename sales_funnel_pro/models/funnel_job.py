@@ -41,7 +41,7 @@ _lt = LazyTranslate(__name__)
 _logger = logging.getLogger(__name__)
 
 # more records than this, and the work goes to the background
-BACKGROUND_THRESHOLD = 2000
+BACKGROUND_THRESHOLD = 1000
 # seconds of chunks per run of the cron: ir.cron runs it up to 10 times in a
 # round, and a round must stay within the cron worker's limits (limit_time_cpu,
 # limit_time_real_cron)
