@@ -1,6 +1,6 @@
 {
     "name": "Sales Funnel Pro",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/CRM",
     "summary": "Qualified stages with enforced exit criteria, stage history, activity "
     "log, and forecasts against targets with measured accuracy for the CRM pipeline",
@@ -44,6 +44,13 @@
         "views/funnel_report_menus.xml",
         "security/funnel_forecast_snapshot_security.xml",
         "data/funnel_forecast_snapshot_cron_data.xml",
+        "security/funnel_installed_asset_security.xml",
+        "data/funnel_installed_base_data.xml",
+        "views/funnel_installed_asset_views.xml",
+        "views/crm_lead_handoff_views.xml",
+        "wizard/funnel_handover_wizard_views.xml",
+        "wizard/funnel_opportunity_found_views.xml",
+        "views/funnel_installed_base_menus.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",

@@ -21,3 +21,13 @@ from . import funnel_stage_win_rate
 from . import funnel_forecast_snapshot
 from . import funnel_forecast_snapshot_line
 from . import funnel_demo_generator
+
+# installed base and hand-off
+from . import funnel_asset_category
+from . import funnel_installed_asset
+from . import funnel_installed_asset_phase
+from . import crm_lead_handoff
+from . import res_partner
+from . import funnel_activity_log_care
+from . import mail_activity_care
+from . import funnel_job_life_phase
