@@ -231,10 +231,27 @@ class FunnelInstalledAsset(models.Model):
                     self.env._('The plan "%(plan)s" has been started', plan=plan.name),
                     Markup().join(lines),
                 )
-        self.env["mail.activity"].sudo().create(values)
+        self._create_activities(values)
         if bodies:
             self.browse(list(bodies))._message_log_batch(bodies=bodies)
         self.write({f"plan_{phase}_done": True})
+
+    @api.model
+    def _create_activities(self, values):
+        """Create the activities ``values`` in one batch: their responsibles
+        follow their assets first (mail.activity subscribes them per activity,
+        which fails when an asset gets several activities of one user at once)."""
+        if not values:
+            return self.env["mail.activity"]
+        followers = {}
+        for vals in values:
+            followers.setdefault(vals["user_id"], set()).add(vals["res_id"])
+        users = self.env["res.users"].sudo().browse(list(followers))
+        for user in users:
+            self.sudo().browse(sorted(followers[user.id])).message_subscribe(
+                partner_ids=user.partner_id.ids
+            )
+        return self.env["mail.activity"].sudo().create(values)
 
     def _plan_responsible(self, template):
         self.ensure_one()
@@ -280,7 +297,7 @@ class FunnelInstalledAsset(models.Model):
     def _late_activity(self, today):
         model_id = self.env["ir.model"]._get_id(self._name)
         todo = self.env.ref("mail.mail_activity_data_todo")
-        self.env["mail.activity"].sudo().create(
+        self._create_activities(
             [
                 {
                     "res_model_id": model_id,
