@@ -125,7 +125,7 @@ class FunnelHandoverWizard(models.TransientModel):
                     "care_user_id": self.care_user_id.id,
                     "sales_user_id": lead.user_id.id or False,
                     "origin_lead_id": lead.id,
-                    "company_id": lead.company_id.id,
+                    "company_id": (lead.company_id or self.env.company).id,
                 }
             )
         assets = Asset.create(values)
