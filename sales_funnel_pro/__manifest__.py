@@ -51,6 +51,7 @@
         "wizard/funnel_handover_wizard_views.xml",
         "wizard/funnel_opportunity_found_views.xml",
         "views/funnel_installed_base_menus.xml",
+        "report/funnel_installed_base_report_views.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",

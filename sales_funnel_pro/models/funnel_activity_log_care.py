@@ -33,17 +33,19 @@ class FunnelActivityLog(models.Model):
 
     @api.depends("lead_id", "asset_id")
     def _compute_partner_id(self):
-        super()._compute_partner_id()
+        result = super()._compute_partner_id()
         for log in self:
             if log.asset_id and not log.lead_id:
                 log.partner_id = log.asset_id.partner_id
+        return result
 
     @api.depends("lead_id", "asset_id")
     def _compute_company_id(self):
-        super()._compute_company_id()
+        result = super()._compute_company_id()
         for log in self:
             if log.asset_id and not log.lead_id:
                 log.company_id = log.asset_id.company_id
+        return result
 
     @api.depends("lead_id")
     def _compute_is_care(self):
@@ -132,4 +134,3 @@ class FunnelActivityLog(models.Model):
         return self.env["funnel.opportunity.found"]._open_for(
             partner=self.partner_id, asset=self.asset_id, log=self
         )
-

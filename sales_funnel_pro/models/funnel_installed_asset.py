@@ -103,7 +103,9 @@ class FunnelInstalledAsset(models.Model):
     country_id = fields.Many2one(
         related="partner_id.country_id", store=True, string="Country"
     )
-    state_id = fields.Many2one(related="partner_id.state_id", store=True, string="Region")
+    state_id = fields.Many2one(
+        related="partner_id.state_id", store=True, string="Region"
+    )
 
     # ------------------------------------------------------------
     # Life
@@ -126,7 +128,9 @@ class FunnelInstalledAsset(models.Model):
         help="Installation date + lifetime.",
     )
     age_months = fields.Integer(
-        string="Age (months)", compute="_compute_age_months", help="Months since installation."
+        string="Age (months)",
+        compute="_compute_age_months",
+        help="Months since installation.",
     )
     retired_date = fields.Date(
         string="Retired On", copy=False, help="Taken out of service on this date."
@@ -192,7 +196,9 @@ class FunnelInstalledAsset(models.Model):
         string="Opportunities",
         help="The opportunities this asset opened (replacement, upgrade).",
     )
-    lead_count = fields.Integer(string="Opportunities Count", compute="_compute_lead_count")
+    lead_count = fields.Integer(
+        string="Opportunities Count", compute="_compute_lead_count"
+    )
     last_care_date = fields.Datetime(
         readonly=True, copy=False, help="The latest care activity logged on it."
     )
@@ -354,9 +360,7 @@ class FunnelInstalledAsset(models.Model):
 
     def action_view_leads(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "crm.crm_lead_all_leads"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm.crm_lead_all_leads")
         action.update(
             domain=[("asset_ids", "in", self.ids)],
             context={"active_test": False, "create": False},

@@ -165,7 +165,8 @@ class FunnelInstalledAsset(models.Model):
         for start in range(0, len(changes), BATCH * 10):
             batch = changes[start : start + BATCH * 10]
             bodies = {
-                asset_id: Markup("%s") % self.env._(
+                asset_id: Markup("%s")
+                % self.env._(
                     "Life phase: %(old)s → %(new)s",
                     old=labels.get(old, old),
                     new=labels.get(new, new),
@@ -287,7 +288,9 @@ class FunnelInstalledAsset(models.Model):
         for start in range(0, len(assets), BATCH):
             batch = assets[start : start + BATCH]
             for action in ("activity", "lead", "opportunity"):
-                todo = batch.filtered(lambda a, k=action: a.category_id.late_action == k)
+                todo = batch.filtered(
+                    lambda a, k=action: a.category_id.late_action == k
+                )
                 if todo:
                     getattr(todo, f"_late_{action}")(today)
                     done += len(todo)
@@ -358,10 +361,8 @@ class FunnelInstalledAsset(models.Model):
 
     def _post_replacement(self, leads):
         bodies = {
-            asset.id: Markup("%s") % self.env._(
-                "Late life: %(lead)s opened.", lead=lead.name
-            )
+            asset.id: Markup("%s")
+            % self.env._("Late life: %(lead)s opened.", lead=lead.name)
             for asset, lead in zip(self, leads, strict=True)
         }
         self._message_log_batch(bodies=bodies)
-

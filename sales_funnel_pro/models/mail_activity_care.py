@@ -15,8 +15,10 @@ class MailActivity(models.Model):
             and activity.res_id
             and activity.activity_type_id
         ]
-        assets = self.env["funnel.installed.asset"].sudo().browse(
-            [a.res_id for a in care if a.res_model == "funnel.installed.asset"]
+        assets = (
+            self.env["funnel.installed.asset"]
+            .sudo()
+            .browse([a.res_id for a in care if a.res_model == "funnel.installed.asset"])
         )
         partner_of = {asset.id: asset.partner_id.id for asset in assets}
         context = self.env.context

@@ -5,3 +5,6 @@ from . import funnel_effort_report
 from . import funnel_forecast_report
 from . import funnel_accuracy_report
 from . import funnel_accuracy_trend
+from . import funnel_forecast_installed_base
+from . import funnel_handoff_report
+from . import funnel_care_coverage_report

@@ -44,7 +44,14 @@ class TestHandOver(InstalledBaseCommon):
                 asset.install_date,
                 asset.life_phase,
             ),
-            (self.customer, self.category, self.user_care, self.user_salesman, TODAY, "early"),
+            (
+                self.customer,
+                self.category,
+                self.user_care,
+                self.user_salesman,
+                TODAY,
+                "early",
+            ),
         )
         activities = self._asset_activities(asset)
         self.assertEqual(len(activities), 3, "the early-life plan")
@@ -55,9 +62,7 @@ class TestHandOver(InstalledBaseCommon):
         self.assertFalse(lead.funnel_can_hand_over)
         self.assertEqual(lead.asset_count, 1)
         for record in (lead, self.customer):
-            self.assertIn(
-                "Handed over to customer care", record.message_ids[0].body
-            )
+            self.assertIn("Handed over to customer care", record.message_ids[0].body)
 
         # twice: nothing twice (the form offers it no more, the method stays safe)
         messages = len(lead.message_ids)
@@ -66,7 +71,15 @@ class TestHandOver(InstalledBaseCommon):
                 "lead_id": lead.id,
                 "care_user_id": self.user_care.id,
                 "line_ids": [
-                    (0, 0, {"name": lead.name, "category_id": self.category.id, "serial_no": "SN-100"})
+                    (
+                        0,
+                        0,
+                        {
+                            "name": lead.name,
+                            "category_id": self.category.id,
+                            "serial_no": "SN-100",
+                        },
+                    )
                 ],
             }
         ).action_hand_over()
@@ -80,7 +93,10 @@ class TestHandOver(InstalledBaseCommon):
 
     def test_hand_over_as_care_user(self):
         lead = self._create_lead(
-            "Unassigned win", stage=self.won, partner_id=self.customer.id, user=self.env["res.users"]
+            "Unassigned win",
+            stage=self.won,
+            partner_id=self.customer.id,
+            user=self.env["res.users"],
         )
         lead.user_id = False
         self._hand_over(lead, self.user_care, serial="SN-200")
@@ -149,7 +165,9 @@ class TestOpportunityFound(InstalledBaseCommon):
         self.assertEqual(activity.user_id, self.user_salesman)
         self.assertEqual(activity.date_deadline, TODAY + timedelta(days=3))
         self.assertIn("New opportunity found by Carl Care", lead.message_ids[0].body)
-        self.assertIn("New opportunity found by Carl Care", self.asset.message_ids[0].body)
+        self.assertIn(
+            "New opportunity found by Carl Care", self.asset.message_ids[0].body
+        )
         self.assertEqual(self.asset.lead_count, 1)
 
     def test_found_from_a_care_log_by_the_salesman(self):
@@ -203,7 +221,9 @@ class TestCareLog(InstalledBaseCommon):
         self.customer.activity_schedule(
             activity_type_id=self.meeting_type.id, user_id=self.user_care.id
         ).action_done()
-        logs = self.env["funnel.activity.log"].search([("partner_id", "=", self.customer.id)])
+        logs = self.env["funnel.activity.log"].search(
+            [("partner_id", "=", self.customer.id)]
+        )
         self.assertEqual(len(logs), 3)
         self.assertEqual(set(logs.mapped("source")), {"care"})
         self.assertTrue(all(logs.mapped("is_care")))
@@ -219,10 +239,12 @@ class TestCareLog(InstalledBaseCommon):
         log = (
             self.env["funnel.activity.log"]
             .with_user(self.user_care)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"date": "2026-06-01 09:00:00"})
         )
-        self.assertEqual((log.partner_id, log.asset_id, log.source), (self.customer, asset, "care"))
+        self.assertEqual(
+            (log.partner_id, log.asset_id, log.source), (self.customer, asset, "care")
+        )
         self.assertEqual(self.customer.funnel_last_care_date.date(), date(2026, 6, 1))
         log.unlink()
         self.assertFalse(self.customer.funnel_last_care_date)

@@ -42,7 +42,9 @@ class TestInstalledAsset(InstalledBaseCommon):
         return result, Asset.search_count([]) - before
 
     def _errors(self, result):
-        return " ".join(m["message"] for m in result["messages"] if m["type"] == "error")
+        return " ".join(
+            m["message"] for m in result["messages"] if m["type"] == "error"
+        )
 
     # ------------------------------------------------------------
     # Defaults and computed life
@@ -71,7 +73,9 @@ class TestInstalledAsset(InstalledBaseCommon):
     # ------------------------------------------------------------
 
     def test_refuses_future_install_date(self):
-        with self.assertRaisesRegex(ValidationError, "cannot be installed in the future"):
+        with self.assertRaisesRegex(
+            ValidationError, "cannot be installed in the future"
+        ):
             self._asset(date(2026, 6, 16))
         self.assertFalse(self.env["funnel.installed.asset"].search([]))
 
@@ -82,7 +86,9 @@ class TestInstalledAsset(InstalledBaseCommon):
         self.assertFalse(self.env["funnel.installed.asset"].search([]))
 
     def test_refuses_warranty_before_install(self):
-        with self.assertRaisesRegex(ValidationError, "cannot end .* before its installation"):
+        with self.assertRaisesRegex(
+            ValidationError, "cannot end .* before its installation"
+        ):
             self._asset(date(2025, 1, 1), warranty_end_date=date(2024, 12, 31))
         self.assertFalse(self.env["funnel.installed.asset"].search([]))
 
@@ -107,10 +113,13 @@ class TestInstalledAsset(InstalledBaseCommon):
                 "company_id": company.id,
             }
         )
-        with self.assertRaisesRegex(ValidationError, "X1 of the brand “Acme” is already used"):
+        with self.assertRaisesRegex(
+            ValidationError, "X1 of the brand “Acme” is already used"
+        ):
             self._asset(date(2025, 1, 1), brand="Acme", serial_no="X1")
         self.assertEqual(
-            self.env["funnel.installed.asset"].search_count([("serial_no", "=", "X1")]), 3
+            self.env["funnel.installed.asset"].search_count([("serial_no", "=", "X1")]),
+            3,
         )
 
     def test_category_limits(self):
@@ -134,7 +143,12 @@ class TestInstalledAsset(InstalledBaseCommon):
         self.assertEqual(created, 2)
         asset = self.env["funnel.installed.asset"].browse(result["ids"][0])
         self.assertEqual(
-            (asset.partner_id, asset.category_id, asset.lifetime_months, asset.life_phase),
+            (
+                asset.partner_id,
+                asset.category_id,
+                asset.lifetime_months,
+                asset.life_phase,
+            ),
             (self.customer, self.category, 60, "mid"),
         )
 
@@ -159,7 +173,8 @@ class TestInstalledAsset(InstalledBaseCommon):
             with self.subTest(case):
                 # a good row first: the bad one refuses the whole file
                 result, created = self._load(
-                    self._row(), self._row(name="Bad", **{"serial_no": "SN-9", **values})
+                    self._row(),
+                    self._row(name="Bad", **{"serial_no": "SN-9", **values}),
                 )
                 self.assertRegex(self._errors(result), message)
                 self.assertFalse(result["ids"])

@@ -112,7 +112,13 @@ class TestLifePhase(InstalledBaseCommon):
         self.assertEqual(len(lead), 1)
         self.assertEqual(
             (lead.type, lead.team_id, lead.user_id, lead.source_id, lead.partner_id),
-            ("lead", self.inside_team, self.env["res.users"], self.source_base, self.customer),
+            (
+                "lead",
+                self.inside_team,
+                self.env["res.users"],
+                self.source_base,
+                self.customer,
+            ),
         )
 
     def test_late_action_opportunity(self):
@@ -130,7 +136,13 @@ class TestLifePhase(InstalledBaseCommon):
                 lead.expected_revenue,
                 lead.source_id,
             ),
-            ("opportunity", self.user_salesman, date(2026, 1, 1), 5000, self.source_base),
+            (
+                "opportunity",
+                self.user_salesman,
+                date(2026, 1, 1),
+                5000,
+                self.source_base,
+            ),
         )
         self.assertEqual(asset.lead_count, 1)
 
@@ -146,7 +158,9 @@ class TestLifePhase(InstalledBaseCommon):
         self.assertEqual(asset.life_phase, "end_of_life")
         self.assertFalse(self._asset_activities(asset))
         lead = self.env["crm.lead"].search([("asset_ids", "in", asset.ids)])
-        self.assertEqual(lead.date_deadline, date(2026, 6, 2), "closing not in the past")
+        self.assertEqual(
+            lead.date_deadline, date(2026, 6, 2), "closing not in the past"
+        )
 
     def test_none_late_action(self):
         asset = self._new_asset()

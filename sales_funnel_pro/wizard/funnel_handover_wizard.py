@@ -17,7 +17,9 @@ class FunnelHandoverWizard(models.TransientModel):
     _name = "funnel.handover.wizard"
     _description = "Hand Over to Customer Care"
 
-    lead_id = fields.Many2one("crm.lead", string="Opportunity", required=True, readonly=True)
+    lead_id = fields.Many2one(
+        "crm.lead", string="Opportunity", required=True, readonly=True
+    )
     partner_id = fields.Many2one(related="lead_id.partner_id", string="Customer")
     care_user_id = fields.Many2one(
         "res.users",
@@ -45,7 +47,9 @@ class FunnelHandoverWizard(models.TransientModel):
             )
         if not lead.partner_id:
             raise UserError(
-                self.env._("Set the customer of the opportunity before handing it over.")
+                self.env._(
+                    "Set the customer of the opportunity before handing it over."
+                )
             )
         wizard = self.create(self._default_values(lead))
         return {
@@ -148,20 +152,26 @@ class FunnelHandoverWizard(models.TransientModel):
         return {"type": "ir.actions.act_window_close"}
 
     def _handover_message(self, assets):
-        items = Markup().join(Markup("<li>%s</li>") % asset.display_name for asset in assets)
+        items = Markup().join(
+            Markup("<li>%s</li>") % asset.display_name for asset in assets
+        )
         text = self.env._(
             "Handed over to customer care: %(user)s looks after %(count)s new assets.",
             user=self.care_user_id.name,
             count=len(assets),
         )
-        return Markup("%s<ul>%s</ul>") % (text, items) if assets else Markup("%s") % text
+        return (
+            Markup("%s<ul>%s</ul>") % (text, items) if assets else Markup("%s") % text
+        )
 
 
 class FunnelHandoverWizardLine(models.TransientModel):
     _name = "funnel.handover.wizard.line"
     _description = "Hand Over to Customer Care: Delivered Equipment"
 
-    wizard_id = fields.Many2one("funnel.handover.wizard", required=True, ondelete="cascade")
+    wizard_id = fields.Many2one(
+        "funnel.handover.wizard", required=True, ondelete="cascade"
+    )
     confirmed = fields.Boolean(
         string="Install", default=True, help="Install this line as an asset."
     )

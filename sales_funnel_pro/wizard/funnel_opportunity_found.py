@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 
 
 class FunnelOpportunityFound(models.TransientModel):
-    """"New opportunity found" (from an asset, a customer or a care log): always
+    """ "New opportunity found" (from an asset, a customer or a care log): always
     a new opportunity in the first stage for the account's salesperson, crediting
     the finder, with a "contact within N days" activity for the salesperson. It
     never reopens a lost one."""
@@ -51,9 +51,7 @@ class FunnelOpportunityFound(models.TransientModel):
                 "asset_id": asset.id if asset else False,
                 "log_id": log.id if log else False,
                 "source_id": source.id,
-                "user_id": (
-                    (asset and asset.sales_user_id) or partner.user_id
-                ).id
+                "user_id": ((asset and asset.sales_user_id) or partner.user_id).id
                 or False,
                 "name": self.env._(
                     "%(customer)s: %(what)s",
@@ -76,7 +74,9 @@ class FunnelOpportunityFound(models.TransientModel):
     def action_create(self):
         self.ensure_one()
         if self.contact_days < 0:
-            raise UserError(self.env._("The days to contact the customer cannot be negative."))
+            raise UserError(
+                self.env._("The days to contact the customer cannot be negative.")
+            )
         user = self.user_id
         lead = (
             self.env["crm.lead"]
@@ -93,9 +93,7 @@ class FunnelOpportunityFound(models.TransientModel):
                     "description": self.description,
                     "expected_revenue": self.expected_revenue,
                     "asset_ids": [fields.Command.set(self.asset_id.ids)],
-                    "company_id": (
-                        self.asset_id.company_id or self.env.company
-                    ).id,
+                    "company_id": (self.asset_id.company_id or self.env.company).id,
                 }
             )
         )
@@ -103,7 +101,9 @@ class FunnelOpportunityFound(models.TransientModel):
             "mail.mail_activity_data_call",
             date_deadline=fields.Date.context_today(self)
             + timedelta(days=self.contact_days),
-            summary=self.env._("Contact the customer: found by %(finder)s", finder=self.env.user.name),
+            summary=self.env._(
+                "Contact the customer: found by %(finder)s", finder=self.env.user.name
+            ),
             user_id=user.id or self.env.uid,
         )
         finder = self.env._(
@@ -112,7 +112,9 @@ class FunnelOpportunityFound(models.TransientModel):
             lead=lead.name,
         )
         lead.message_post(body=Markup("%s") % finder)
-        (self.asset_id or self.partner_id).sudo().message_post(body=Markup("%s") % finder)
+        (self.asset_id or self.partner_id).sudo().message_post(
+            body=Markup("%s") % finder
+        )
         return {
             "type": "ir.actions.act_window",
             "res_model": "crm.lead",
