@@ -87,12 +87,13 @@ class FunnelCareCoverageReport(models.Model):
                            a.company_id,
                            p.funnel_last_care_date AS last_care_date,
                            1 AS customer_count,
-                           CASE WHEN p.funnel_last_care_date >= (now() AT TIME ZONE 'UTC')
-                                - make_interval(days => COALESCE((
-                                    SELECT CASE WHEN value ~ '^[0-9]+$'
-                                           THEN value::int END
-                                      FROM ir_config_parameter
-                                     WHERE key = %(param)s), %(default)s))
+                           CASE WHEN p.funnel_last_care_date
+                                >= (now() AT TIME ZONE 'UTC') - make_interval(
+                                    days => COALESCE((
+                                        SELECT CASE WHEN value ~ '^[0-9]+$'
+                                               THEN value::int END
+                                          FROM ir_config_parameter
+                                         WHERE key = %(param)s), %(default)s))
                                 THEN 1 ELSE 0 END AS covered_count,
                            COUNT(a.id) AS asset_count,
                            NULL::float8 AS coverage
