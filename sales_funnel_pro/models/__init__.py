@@ -31,3 +31,4 @@ from . import res_partner
 from . import funnel_activity_log_care
 from . import mail_activity_care
 from . import funnel_job_life_phase
+from . import ir_module_module
