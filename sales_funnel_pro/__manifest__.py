@@ -60,6 +60,7 @@
         "demo/crm_tag_demo.xml",
         "demo/crm_lost_reason_demo.xml",
         "demo/crm_stage_demo.xml",
+        "demo/funnel_installed_base_demo.xml",
         "demo/funnel_demo_generator_demo.xml",
     ],
     "assets": {

@@ -7,7 +7,7 @@
 #            test_crm_lead.py, test_crm_lead_convert.py, test_crm_lead_merge.py
 #            and test_crm_ui.py; browser tours included (--odoo-http, Chromium)
 #   phase 2: a database with demo data, with sales_funnel_pro installed:
-#            sales_funnel_pro/tests/test_demo_data.py, when it exists
+#            sales_funnel_pro/tests/test_demo_data*.py, when they exist
 #
 # Arguments go to pytest: make test PYTEST_ARGS="-k gate -x"
 set -euo pipefail
@@ -28,6 +28,11 @@ for f in test_crm_lead.py test_crm_lead_convert.py test_crm_lead_merge.py test_c
     CRM_TESTS+=("$crm/tests/$f")
 done
 DEMO_TEST=$ADDON/tests/test_demo_data.py
+shopt -s nullglob
+DEMO_TESTS=("$ADDON"/tests/test_demo_data*.py)
+shopt -u nullglob
+IGNORE_DEMO=()
+for f in "${DEMO_TESTS[@]}"; do IGNORE_DEMO+=(--ignore="$f"); done
 ADDONS_PATH="$(odoo_addons_path),$ROOT"
 # pytest's root: the common folder of the repository and crm, so that test ids name
 # their files (pytest leaves the path out of the ids of files outside its root).
@@ -94,14 +99,14 @@ record() {
 
 create_db "${RUN}_nodemo" nodemo
 rc=0
-run_pytest "${RUN}_nodemo" "$ADDON/tests" --ignore="$DEMO_TEST" "${CRM_TESTS[@]}" || rc=$?
+run_pytest "${RUN}_nodemo" "$ADDON/tests" "${IGNORE_DEMO[@]}" "${CRM_TESTS[@]}" || rc=$?
 record "phase 1, without demo data ($ADDON/tests + crm tests)" "$rc"
 
 if [ -f "$DEMO_TEST" ]; then
     create_db "${RUN}_demo" demo
     rc=0
-    run_pytest "${RUN}_demo" "$DEMO_TEST" || rc=$?
-    record "phase 2, with demo data ($DEMO_TEST)" "$rc"
+    run_pytest "${RUN}_demo" "${DEMO_TESTS[@]}" || rc=$?
+    record "phase 2, with demo data (${DEMO_TESTS[*]})" "$rc"
 else
     results+=("phase 2, with demo data: skipped, no $DEMO_TEST")
 fi
