@@ -138,7 +138,9 @@ class DemoWriter:
         self.write_targets(story.targets)
         self.write_snapshots(story.snapshots, pairs)
         if story.installed_base:
-            InstalledBaseWriter(self).write(story.installed_base, pairs, CATEGORIES)
+            InstalledBaseWriter(self).write_installed_base(
+                story.installed_base, pairs, CATEGORIES
+            )
 
     # the story's minutes and days are relative to today
     def moment(self, minutes):

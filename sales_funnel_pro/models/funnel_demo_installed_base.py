@@ -27,7 +27,7 @@ class InstalledBaseWriter:
     def ref(self, name):
         return self.env.ref(f"{MODULE}.{name}")
 
-    def write(self, base, pairs, categories):
+    def write_installed_base(self, base, pairs, categories):
         records = dict(pairs_by_number(pairs))
         category_ids = self.write_categories(categories)
         care_users = {
