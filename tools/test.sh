@@ -8,6 +8,8 @@
 #            and test_crm_ui.py; browser tours included (--odoo-http, Chromium)
 #   phase 2: a database with demo data, with sales_funnel_pro installed:
 #            sales_funnel_pro/tests/test_demo_data*.py, when they exist
+#   phase 3: a database without demo data with sale_crm, where the bridge
+#            sales_funnel_pro_sale installs itself: its tests
 #
 # Arguments go to pytest: make test PYTEST_ARGS="-k gate -x"
 set -euo pipefail
@@ -51,14 +53,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# create_db NAME demo|nodemo: a new database with the addon installed, with or
-# without demo data. (Python warnings are kept out of this log; pytest reports them.)
+# create_db NAME demo|nodemo [MODULES]: a new database with the addon (and MODULES)
+# installed, with or without demo data. (Python warnings are kept out of this log;
+# pytest reports them.)
 create_db() {
-    local db=$1 demo=$2 opts=()
+    local db=$1 demo=$2 modules=${3:-$ADDON} opts=()
     DBS+=("$db")
     [ "$demo" = demo ] || opts=(--without-demo=all)
     info "Creating database $db ($demo) with $ADDON installed"
-    odoo_cmd -d "$db" -i "$ADDON" "${opts[@]}" --stop-after-init --log-level=warn \
+    odoo_cmd -d "$db" -i "$modules" "${opts[@]}" --stop-after-init --log-level=warn \
         --log-handler=py.warnings:ERROR --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
     [ "$(module_state "$db" "$ADDON")" = installed ] ||
         die "$ADDON did not install in $db; see the log above"
@@ -110,6 +113,16 @@ if [ -f "$DEMO_TEST" ]; then
 else
     results+=("phase 2, with demo data: skipped, no $DEMO_TEST")
 fi
+
+for bridge in "${BRIDGES[@]}"; do
+    [ -d "$ROOT/$bridge/tests" ] || die "$bridge/tests/ not found"
+    create_db "${RUN}_$bridge" nodemo "$ADDON,sale_crm"
+    [ "$(module_state "${RUN}_$bridge" "$bridge")" = installed ] ||
+        die "$bridge did not install itself with sale_crm in ${RUN}_$bridge"
+    rc=0
+    run_pytest "${RUN}_$bridge" "$ROOT/$bridge/tests" || rc=$?
+    record "phase 3, the bridge $bridge (with sale_crm)" "$rc"
+done
 
 [ "$ran" = 1 ] || { results+=("no test ran at all"); failed=1; }
 info "Summary"

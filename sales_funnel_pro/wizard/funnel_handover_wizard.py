@@ -1,3 +1,5 @@
+from collections import Counter
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -10,8 +12,9 @@ class FunnelHandoverWizard(models.TransientModel):
     owner looks after them, and their early-life plan starts.
 
     Running it again creates nothing twice: a line matching an asset the
-    opportunity already sold (same category, name and serial number) is left
-    out, and a plan already launched is not launched again.
+    opportunity already sold (same category, name and serial number; each asset
+    matching one line) is left out, and a plan already launched is not launched
+    again.
     """
 
     _name = "funnel.handover.wizard"
@@ -108,13 +111,16 @@ class FunnelHandoverWizard(models.TransientModel):
         existing = Asset.with_context(active_test=False).search(
             [("origin_lead_id", "=", lead.id)]
         )
-        known = {(a.category_id.id, a.name, a.serial_no or False) for a in existing}
+        # each asset already sold by the opportunity stands for one line
+        known = Counter(
+            (a.category_id.id, a.name, a.serial_no or False) for a in existing
+        )
         values = []
         for line in lines:
             key = (line.category_id.id, line.name, line.serial_no or False)
-            if key in known:
+            if known[key]:
+                known[key] -= 1
                 continue
-            known.add(key)
             values.append(
                 {
                     "name": line.name,

@@ -137,8 +137,9 @@ def seed(env, n):
                               FROM funnel_asset_category
                              WHERE id = ANY(%(categories)s)
                              ORDER BY id OFFSET mod(g, %(ncat)s) LIMIT 1) c ON true
-              JOIN LATERAL (SELECT (CURRENT_DATE - mod(g * 7919, 4383))::date AS install
-                           ) d ON true
+              JOIN LATERAL (
+                    SELECT (CURRENT_DATE - mod(g::bigint * 7919, 4383)::int)::date
+                           AS install) d ON true
             """,
             first=first_partner,
             customers=CUSTOMERS,
