@@ -43,9 +43,10 @@ format: ## let ruff sort imports and format the Python code
 	$(PYTHON) -m ruff check --select I --fix .
 	$(PYTHON) -m ruff format .
 
-bench: ## seed N opportunities, time stock crm against the addon, then the long calls and jobs
+bench: ## time stock crm against the addon on N opportunities, the long calls and jobs, the installed base
 	$(PYTHON) tools/bench --n $(N)
 	$(PYTHON) tools/bench_jobs.py --n $(N)
+	$(PYTHON) tools/bench installed-base
 
 load: ## LOAD_CLIENTS web clients on 4 prefork workers, stock crm then the addon, data verified (tools/load/)
 	$(PYTHON) tools/load --seconds $(LOAD_SECONDS) --clients $(LOAD_CLIENTS) --n $(LOAD_N) --db $(LOAD_DB)

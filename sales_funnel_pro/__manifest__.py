@@ -1,6 +1,6 @@
 {
     "name": "Sales Funnel Pro",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Sales/CRM",
     "summary": "Qualified stages with enforced exit criteria, stage history, activity "
     "log, and forecasts against targets with measured accuracy for the CRM pipeline",
@@ -49,6 +49,14 @@
         "security/funnel_forecast_snapshot_security.xml",
         "data/funnel_forecast_snapshot_cron_data.xml",
         "data/funnel_rep_benchmark_data.xml",
+        "security/funnel_installed_asset_security.xml",
+        "data/funnel_installed_base_data.xml",
+        "views/funnel_installed_asset_views.xml",
+        "views/crm_lead_handoff_views.xml",
+        "wizard/funnel_handover_wizard_views.xml",
+        "wizard/funnel_opportunity_found_views.xml",
+        "views/funnel_installed_base_menus.xml",
+        "report/funnel_installed_base_report_views.xml",
     ],
     "demo": [
         "demo/res_users_demo.xml",
@@ -57,6 +65,7 @@
         "demo/crm_tag_demo.xml",
         "demo/crm_lost_reason_demo.xml",
         "demo/crm_stage_demo.xml",
+        "demo/funnel_installed_base_demo.xml",
         "demo/funnel_demo_generator_demo.xml",
     ],
     "assets": {

@@ -4,6 +4,8 @@
 
 PYTHON=${PYTHON:-python3}
 ADDON=sales_funnel_pro
+# the optional bridges, beside the addon (auto-installed with their parents)
+BRIDGES=(sales_funnel_pro_sale)
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 info() { printf '\033[1m==> %s\033[0m\n' "$*"; }

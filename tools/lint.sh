@@ -20,10 +20,13 @@ check() {
 
 check "ruff check" "$PYTHON" -m ruff check .
 check "ruff format --check" "$PYTHON" -m ruff format --check .
-check "pylint-odoo (mandatory checks)" "$PYTHON" -m pylint --rcfile=.pylintrc "$ADDON"
-check "oca-checks-odoo-module" "$PYTHON" -m oca_pre_commit_hooks.cli "$ADDON/__manifest__.py"
+check "pylint-odoo (mandatory checks)" "$PYTHON" -m pylint --rcfile=.pylintrc "$ADDON" "${BRIDGES[@]}"
+manifests=("$ADDON/__manifest__.py")
+for bridge in "${BRIDGES[@]}"; do manifests+=("$bridge/__manifest__.py"); done
+check "oca-checks-odoo-module" "$PYTHON" -m oca_pre_commit_hooks.cli "${manifests[@]}"
 shopt -s nullglob
 po_files=("$ADDON"/i18n/*.po "$ADDON"/i18n/*.pot)
+for bridge in "${BRIDGES[@]}"; do po_files+=("$bridge"/i18n/*.po "$bridge"/i18n/*.pot); done
 check "oca-checks-po" "$PYTHON" -m oca_pre_commit_hooks.cli_po --disable=po-pretty-format "${po_files[@]}"
 check "README.rst from readme/" "$PYTHON" tools/gen_readme.py --check
 scripts=(tools/*.sh .ci/run)

@@ -7,8 +7,10 @@
 #            test_crm_lead.py, test_crm_lead_convert.py, test_crm_lead_merge.py
 #            and test_crm_ui.py; browser tours included (--odoo-http, Chromium)
 #   phase 2: a database with demo data, with sales_funnel_pro installed:
-#            sales_funnel_pro/tests/test_demo_data.py, when it exists
-#   phase 3: a short load run (tools/load/: LOAD_SECONDS=30 per side, LOAD_CLIENTS=4,
+#            sales_funnel_pro/tests/test_demo_data*.py, when they exist
+#   phase 3: a database without demo data with sale_crm, where the bridge
+#            sales_funnel_pro_sale installs itself: its tests
+#   phase 4: a short load run (tools/load/: LOAD_SECONDS=30 per side, LOAD_CLIENTS=4,
 #            on Odoo with 4 workers and a cron worker on a free port of 127.0.0.1, in
 #            two databases of its own); skipped when pytest arguments are given
 #
@@ -31,6 +33,11 @@ for f in test_crm_lead.py test_crm_lead_convert.py test_crm_lead_merge.py test_c
     CRM_TESTS+=("$crm/tests/$f")
 done
 DEMO_TEST=$ADDON/tests/test_demo_data.py
+shopt -s nullglob
+DEMO_TESTS=("$ADDON"/tests/test_demo_data*.py)
+shopt -u nullglob
+IGNORE_DEMO=()
+for f in "${DEMO_TESTS[@]}"; do IGNORE_DEMO+=(--ignore="$f"); done
 ADDONS_PATH="$(odoo_addons_path),$ROOT"
 # pytest's root: the common folder of the repository and crm, so that test ids name
 # their files (pytest leaves the path out of the ids of files outside its root).
@@ -49,14 +56,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# create_db NAME demo|nodemo: a new database with the addon installed, with or
-# without demo data. (Python warnings are kept out of this log; pytest reports them.)
+# create_db NAME demo|nodemo [MODULES]: a new database with the addon (and MODULES)
+# installed, with or without demo data. (Python warnings are kept out of this log;
+# pytest reports them.)
 create_db() {
-    local db=$1 demo=$2 opts=()
+    local db=$1 demo=$2 modules=${3:-$ADDON} opts=()
     DBS+=("$db")
     [ "$demo" = demo ] || opts=(--without-demo=all)
     info "Creating database $db ($demo) with $ADDON installed"
-    odoo_cmd -d "$db" -i "$ADDON" "${opts[@]}" --stop-after-init --log-level=warn \
+    odoo_cmd -d "$db" -i "$modules" "${opts[@]}" --stop-after-init --log-level=warn \
         --log-handler=py.warnings:ERROR --addons-path="$ADDONS_PATH" --data-dir="$DATA_DIR"
     [ "$(module_state "$db" "$ADDON")" = installed ] ||
         die "$ADDON did not install in $db; see the log above"
@@ -97,17 +105,27 @@ record() {
 
 create_db "${RUN}_nodemo" nodemo
 rc=0
-run_pytest "${RUN}_nodemo" "$ADDON/tests" --ignore="$DEMO_TEST" "${CRM_TESTS[@]}" || rc=$?
+run_pytest "${RUN}_nodemo" "$ADDON/tests" "${IGNORE_DEMO[@]}" "${CRM_TESTS[@]}" || rc=$?
 record "phase 1, without demo data ($ADDON/tests + crm tests)" "$rc"
 
 if [ -f "$DEMO_TEST" ]; then
     create_db "${RUN}_demo" demo
     rc=0
-    run_pytest "${RUN}_demo" "$DEMO_TEST" || rc=$?
-    record "phase 2, with demo data ($DEMO_TEST)" "$rc"
+    run_pytest "${RUN}_demo" "${DEMO_TESTS[@]}" || rc=$?
+    record "phase 2, with demo data (${DEMO_TESTS[*]})" "$rc"
 else
     results+=("phase 2, with demo data: skipped, no $DEMO_TEST")
 fi
+
+for bridge in "${BRIDGES[@]}"; do
+    [ -d "$ROOT/$bridge/tests" ] || die "$bridge/tests/ not found"
+    create_db "${RUN}_$bridge" nodemo "$ADDON,sale_crm"
+    [ "$(module_state "${RUN}_$bridge" "$bridge")" = installed ] ||
+        die "$bridge did not install itself with sale_crm in ${RUN}_$bridge"
+    rc=0
+    run_pytest "${RUN}_$bridge" "$ROOT/$bridge/tests" || rc=$?
+    record "phase 3, the bridge $bridge (with sale_crm)" "$rc"
+done
 
 if [ ${#PYTEST_EXTRA[@]} -eq 0 ]; then
     DBS+=("${RUN}_load" "${RUN}_load_stock")
@@ -116,12 +134,12 @@ if [ ${#PYTEST_EXTRA[@]} -eq 0 ]; then
     "$PYTHON" tools/load --seconds "${LOAD_SECONDS:-30}" --clients "${LOAD_CLIENTS:-4}" \
         --n 500 --db "${RUN}_load" --port 0 || rc=$?
     if [ "$rc" = 0 ]; then
-        results+=("phase 3, load run: passed")
+        results+=("phase 4, load run: passed")
     else
-        results+=("phase 3, load run: FAILED (exit code $rc)") failed=1
+        results+=("phase 4, load run: FAILED (exit code $rc)") failed=1
     fi
 else
-    results+=("phase 3, load run: skipped (pytest arguments given)")
+    results+=("phase 4, load run: skipped (pytest arguments given)")
 fi
 
 [ "$ran" = 1 ] || { results+=("no test ran at all"); failed=1; }

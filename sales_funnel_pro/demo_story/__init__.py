@@ -35,13 +35,15 @@ pipeline, so that adding a story leaves the others as they are:
 - ``forecast``: how reps forecast and the weekly snapshots (weekly forecast
   submissions would go here);
 - ``review`` and ``targets``: the dates of the open pipeline and the quotas;
-- an installed-base story would be a module of its own, fed by the won deals.
+- ``installed_base``: the customers' equipment, the care team's year and the
+  opportunities care and ageing units brought back, fed by the won deals.
 """
 
 from dataclasses import dataclass
 
 from .forecast import Forecaster
 from .funnel import Calendar
+from .installed_base import tell_installed_base
 from .pipeline import SEED, Simulation
 from .review import PipelineReview
 from .targets import plan_targets
@@ -53,6 +55,7 @@ class Story:
     leads: list  # of facts.Lead
     snapshots: list  # of forecast.Snapshot
     targets: list  # of targets.Target
+    installed_base: object = None  # installed_base.InstalledBase
 
 
 def tell(cast, today, seed=SEED):
@@ -61,4 +64,10 @@ def tell(cast, today, seed=SEED):
     leads = Simulation(cast, seed).run()
     snapshots = Forecaster(leads, cast, calendar, seed).run()
     PipelineReview(calendar, seed).run(leads)
-    return Story(calendar, leads, snapshots, plan_targets(cast, calendar))
+    return Story(
+        calendar,
+        leads,
+        snapshots,
+        plan_targets(cast, calendar),
+        tell_installed_base(cast, leads, seed),
+    )

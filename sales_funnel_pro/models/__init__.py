@@ -27,3 +27,14 @@ from . import res_config_settings
 from . import funnel_rep_benchmark
 from . import funnel_rep_benchmark_data
 from . import funnel_rep_benchmark_build
+
+# installed base and hand-off
+from . import funnel_asset_category
+from . import funnel_installed_asset
+from . import funnel_installed_asset_phase
+from . import crm_lead_handoff
+from . import res_partner
+from . import funnel_activity_log_care
+from . import mail_activity_care
+from . import funnel_job_life_phase
+from . import ir_module_module

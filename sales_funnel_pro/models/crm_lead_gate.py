@@ -1,4 +1,4 @@
-from collections import Counter
+from collections import Counter, defaultdict
 
 from babel.lists import format_list
 
@@ -219,20 +219,73 @@ class CrmLead(models.Model):
     def _funnel_met(self, pairs, checks):
         """Evaluate criteria on the opportunities as they are now.
 
-        A waived check always counts as met; a checklist item counts when ticked;
+        A waived check always counts as met; the others are evaluated by the
+        method of their kind, ``_funnel_met_<kind>(pairs, checks)`` (a module
+        adding a kind adds its method): a checklist item counts when ticked;
         field and activity criteria are evaluated live.
 
         :param pairs: list of (crm.lead record, CriterionInfo)
         :param checks: result of ``_funnel_checks`` for these opportunities
         :return: set of (lead id, criterion id) pairs that are met
         """
+        met = set()
+        by_kind = defaultdict(list)
+        for lead, info in pairs:
+            key = (lead.id, info.id)
+            check = checks.get(key)
+            if check and check.state == "waived":
+                met.add(key)
+            else:
+                by_kind[info.kind].append((lead, info))
+        for kind, kind_pairs in by_kind.items():
+            method = getattr(self, f"_funnel_met_{kind}", None)
+            if method is None:
+                # a kind whose module is gone: unmet, as nothing can meet it
+                continue
+            met |= method(kind_pairs, checks)
+        return met
+
+    def _funnel_evidence(self, pairs, met):
+        """The evidence of the automatic checks a kind fills itself
+        (``_funnel_evidence_<kind>(pairs, met)``, when the kind has one).
+
+        :return: dict (lead id, criterion id) -> evidence text (False: none)
+        """
+        by_kind = defaultdict(list)
+        for lead, info in pairs:
+            by_kind[info.kind].append((lead, info))
+        evidence = {}
+        for kind, kind_pairs in by_kind.items():
+            method = getattr(self, f"_funnel_evidence_{kind}", None)
+            if method is not None:
+                evidence.update(method(kind_pairs, met))
+        return evidence
+
+    def _funnel_met_checklist(self, pairs, checks):
+        """Checklist items: met when ticked."""
+        met = set()
+        for lead, info in pairs:
+            check = checks.get((lead.id, info.id))
+            if check and check.state == "met":
+                met.add((lead.id, info.id))
+        return met
+
+    def _funnel_met_field(self, pairs, checks):
+        """ "Field is set": met when the opportunity's field has a value."""
+        return {
+            (lead.id, info.id)
+            for lead, info in pairs
+            if info.field_name in lead._fields and lead.sudo()[info.field_name]
+        }
+
+    def _funnel_met_activity(self, pairs, checks):
+        """ "Activities done": met with at least ``min_count`` logged activities
+        of the types (in this stage only, with the stage scope)."""
         activity_types = {
-            type_id
-            for __, info in pairs
-            if info.kind == "activity"
-            for type_id in info.activity_type_ids
+            type_id for __, info in pairs for type_id in info.activity_type_ids
         }
         done = Counter()
+        leads = self.browse({lead.id for lead, __ in pairs})
         if activity_types:
             # logged activities per (opportunity, type, stage they happened in)
             for lead, activity_type, stage, count in (
@@ -240,7 +293,7 @@ class CrmLead(models.Model):
                 .sudo()
                 ._read_group(
                     [
-                        ("lead_id", "in", self.ids),
+                        ("lead_id", "in", leads.ids),
                         ("activity_type_id", "in", list(activity_types)),
                     ],
                     ["lead_id", "activity_type_id", "stage_id"],
@@ -251,24 +304,12 @@ class CrmLead(models.Model):
                 done[lead.id, activity_type.id, stage.id] += count
         met = set()
         for lead, info in pairs:
-            key = (lead.id, info.id)
-            check = checks.get(key)
-            if check and check.state == "waived":
-                met.add(key)
-            elif info.kind == "checklist":
-                if check and check.state == "met":
-                    met.add(key)
-            elif info.kind == "field":
-                if info.field_name in lead._fields and lead.sudo()[info.field_name]:
-                    met.add(key)
-            else:
-                stage_id = info.stage_id if info.count_scope == "stage" else None
-                count = sum(
-                    done[lead.id, type_id, stage_id]
-                    for type_id in info.activity_type_ids
-                )
-                if count >= info.min_count:
-                    met.add(key)
+            stage_id = info.stage_id if info.count_scope == "stage" else None
+            count = sum(
+                done[lead.id, type_id, stage_id] for type_id in info.activity_type_ids
+            )
+            if count >= info.min_count:
+                met.add((lead.id, info.id))
         return met
 
     def _funnel_unmet_criteria(self, target, checks=None):

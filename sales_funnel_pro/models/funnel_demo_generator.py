@@ -11,7 +11,9 @@ from ..demo_story.cast import HABITS, MANAGER, Cast, Customer, Rep
 from ..demo_story.catalog import ACTIVITY_TYPES, LOST_REASONS, TAGS, TEAMS
 from ..demo_story.facts import Message
 from ..demo_story.funnel import CATEGORY, DAY, WIN_RATE
+from ..demo_story.installed_base import CATEGORIES
 from .crm_lead import LOAD_HISTORY_KEY
+from .funnel_demo_installed_base import InstalledBaseWriter
 
 _logger = logging.getLogger(__name__)
 
@@ -136,6 +138,10 @@ class DemoWriter:
         self.write_next_activities(pairs)
         self.write_targets(story.targets)
         self.write_snapshots(story.snapshots, pairs)
+        if story.installed_base:
+            InstalledBaseWriter(self).write_installed_base(
+                story.installed_base, pairs, CATEGORIES
+            )
 
     # the story's minutes and days are relative to today
     def moment(self, minutes):

@@ -188,6 +188,24 @@ class FunnelLeadCheck(models.Model):
         self._write_current(new_rows, flips, now)
         leads.invalidate_recordset(["check_ids", "current_check_ids", "past_check_ids"])
         leads._funnel_set_qualification(gates, done)
+        evidence = leads._funnel_evidence(
+            [pair for pair in pairs if pair[1].kind != "checklist"], met
+        )
+        if evidence:
+            self._write_evidence(leads, evidence)
+
+    @api.model
+    def _write_evidence(self, leads, evidence):
+        """Write the evidence a kind fills itself on the checks that do not say
+        it yet (a waived check keeps its own)."""
+        checks = self.sudo().search_fetch(
+            [("lead_id", "in", leads.ids), ("state", "!=", "waived")],
+            ["lead_id", "criterion_id", "evidence"],
+        )
+        for check in checks:
+            key = (check.lead_id.id, check.criterion_id.id)
+            if key in evidence and (check.evidence or False) != evidence[key]:
+                check.evidence = evidence[key]
 
     @api.model
     def _write_current(self, rows, flips, now):

@@ -3,10 +3,14 @@ from collections import defaultdict, namedtuple
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-# what a stage move needs to know of a criterion, without reading the database
+# what a stage move needs to know of a criterion, without reading the database;
+# ``params``: what a kind added by another module needs, as a tuple of (name,
+# value) pairs (``FunnelStageCriterion._funnel_params``)
 CriterionInfo = namedtuple(
     "CriterionInfo",
-    "id stage_id kind required field_name activity_type_ids min_count count_scope",
+    "id stage_id kind required field_name activity_type_ids min_count count_scope "
+    "params",
+    defaults=((),),
 )
 StageGate = namedtuple("StageGate", "policy team_id criteria")
 # context key of a caller that brings the checks of the opportunities in line
@@ -143,6 +147,14 @@ class FunnelStageCriterion(models.Model):
         stages._funnel_refresh_leads_unless_deferred()
         return res
 
+    def _funnel_params(self):
+        """What a criterion of a kind added by another module needs to be
+        evaluated (``CriterionInfo.params``): a tuple of (name, value) pairs,
+        hashable; the core kinds need none. Override with super for a new kind,
+        whose opportunities ``crm.lead._funnel_met_<kind>`` evaluates."""
+        self.ensure_one()
+        return ()
+
     @api.model
     @tools.ormcache()
     def _funnel_gate_config(self):
@@ -165,6 +177,7 @@ class FunnelStageCriterion(models.Model):
                     activity_type_ids=tuple(criterion.activity_type_ids.ids),
                     min_count=criterion.min_count,
                     count_scope=criterion.count_scope,
+                    params=criterion._funnel_params(),
                 )
             )
         return {

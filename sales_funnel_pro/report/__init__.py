@@ -6,3 +6,6 @@ from . import funnel_forecast_report
 from . import funnel_accuracy_report
 from . import funnel_accuracy_trend
 from . import funnel_conversion_report
+from . import funnel_forecast_installed_base
+from . import funnel_handoff_report
+from . import funnel_care_coverage_report

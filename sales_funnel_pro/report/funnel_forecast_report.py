@@ -523,31 +523,35 @@ class FunnelForecastReport(models.Model):
     def _from_targets(self):
         return SQL("funnel_target_month tm")
 
+    def _view_branches(self):
+        """The SELECTs of the view, one per kind of row, joined by UNION ALL
+        (a module adds a kind of row by adding a branch)."""
+        Lead = self.env["crm.lead"]
+        return [
+            SQL(
+                "SELECT %s FROM %s WHERE %s",
+                self._select_open(),
+                self._from_open(),
+                Lead._funnel_forecast_condition("open"),
+            ),
+            SQL(
+                "SELECT %s FROM crm_lead l WHERE %s",
+                self._select_won(),
+                Lead._funnel_forecast_condition("won"),
+            ),
+            SQL("SELECT %s FROM %s", self._select_targets(), self._from_targets()),
+        ]
+
     def init(self):
         # one branch per kind of row, each with plain columns: the conditions
         # on the period and the category go down to the scan of each branch,
         # and PostgreSQL estimates them from the statistics of crm_lead
-        Lead = self.env["crm.lead"]
         drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL(
-                """
-                CREATE OR REPLACE VIEW %s AS (
-                    SELECT %s FROM %s WHERE %s
-                    UNION ALL
-                    SELECT %s FROM crm_lead l WHERE %s
-                    UNION ALL
-                    SELECT %s FROM %s
-                )
-                """,
+                "CREATE OR REPLACE VIEW %s AS (%s)",
                 SQL.identifier(self._table),
-                self._select_open(),
-                self._from_open(),
-                Lead._funnel_forecast_condition("open"),
-                self._select_won(),
-                Lead._funnel_forecast_condition("won"),
-                self._select_targets(),
-                self._from_targets(),
+                SQL(" UNION ALL ").join(self._view_branches()),
             )
         )
 

@@ -307,14 +307,17 @@ class TestDoneActivityLog(ActivityLogCommon):
         self.assertEqual(lead_a.activity_log_hours, 2.25)
         self.assertEqual(lead_b.activity_log_count, 1)
 
-    def test_activity_on_other_record_not_logged(self):
-        lead = self._create_lead("Untouched deal")
+    def test_activity_on_customer_logged_as_care(self):
+        """Done on a customer, an activity is care work: logged without an
+        opportunity (see test_handoff.py), never on the customer's deals."""
+        lead = self._create_lead("Untouched deal", partner_id=self.partner.id)
         activity = self._schedule(self.partner, self.call_type)
-        before = self._log_count()
         activity.with_user(self.user_salesman).action_done()
         self.assertFalse(activity.exists())
-        self.assertEqual(self._log_count(), before)
-        self.assertFalse(self.Log.sudo().search([("partner_id", "=", self.partner.id)]))
+        care = self.Log.sudo().search([("partner_id", "=", self.partner.id)])
+        self.assertEqual(
+            (len(care), care.source, care.lead_id), (1, "care", lead.browse())
+        )
         self.assertFalse(self._logs(lead))
 
     def test_stage_at_that_moment(self):
