@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, models
 from odoo.tools import SQL
 
-from ..report.funnel_report_figures import wilson_interval
+from ..statistics import wilson_interval
 
 DAYS_PER_YEAR = 365.0
 

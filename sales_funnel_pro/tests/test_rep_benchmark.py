@@ -8,7 +8,7 @@ from odoo.addons.sales_funnel_pro.models.funnel_rep_benchmark_build import (
     _shape,
     _shrunk,
 )
-from odoo.addons.sales_funnel_pro.report.funnel_report_figures import wilson_interval
+from odoo.addons.sales_funnel_pro.statistics import wilson_interval
 
 from .capability_common import NOW, CapabilityCommon
 
