@@ -30,6 +30,8 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import SQL
 
+from .common import odoo_addons_paths
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ADDON = "sales_funnel_pro"
 JOB_GOAL = 60.0
@@ -56,17 +58,8 @@ def parse_args(argv):
     parser.add_argument("--repeat", type=int, default=5, help="runs of each pivot")
     parser.add_argument("--keep-db", action="store_true", help="keep the database")
     args = parser.parse_args(argv)
-    odoo_root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
-    paths = [
-        path
-        for path in (
-            os.path.join(odoo_root, "odoo", "addons"),
-            os.path.join(odoo_root, "addons"),
-        )
-        if os.path.isdir(os.path.join(path, "crm"))
-    ]
+    paths, args.odoo_bin = odoo_addons_paths()
     args.addons_path = ",".join([*paths, ROOT])
-    args.odoo_bin = os.path.join(odoo_root, "odoo-bin")
     odoo.tools.config.parse_config(
         ["--addons-path", args.addons_path, "--log-level", "warn"]
     )

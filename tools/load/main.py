@@ -6,7 +6,7 @@ import os
 import sys
 import tempfile
 
-from bench.common import ADDON, configure_odoo, log
+from bench.common import ADDON, configure_odoo, log, odoo_addons_paths
 
 import odoo
 
@@ -68,18 +68,10 @@ def parse_args(argv=None):
     args.stock_db = f"{args.db}_stock"
     args.reuse_crm_db = False
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    odoo_root = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
+    paths, odoo_bin = odoo_addons_paths()
     if not args.addons_path:
-        paths = [
-            path
-            for path in (
-                os.path.join(odoo_root, "odoo", "addons"),
-                os.path.join(odoo_root, "addons"),
-            )
-            if os.path.isdir(os.path.join(path, "crm"))
-        ]
         args.addons_path = ",".join([*paths, root])
-    args.odoo_bin = args.odoo_bin or os.path.join(odoo_root, "odoo-bin")
+    args.odoo_bin = args.odoo_bin or odoo_bin
     return args
 
 
