@@ -1,4 +1,3 @@
-import threading
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, Command, api, fields
@@ -6,10 +5,7 @@ from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.tests.common import BaseCase, get_db_name
 
-# how long the first worker keeps its transaction open once its work is done,
-# waiting for the second one to finish: a second worker that waits for the
-# first one's locks does not finish by then
-OVERLAP_SECONDS = 3
+from .concurrency import run_overlapping
 
 
 class TestCronConcurrency(BaseCase):
@@ -47,36 +43,11 @@ class TestCronConcurrency(BaseCase):
         """Run ``job(env)`` in two overlapping transactions, as two cron workers
         would (``second_job`` in the second one, when given); return what each
         one raised (None when it did not)."""
-        worked, finished = threading.Event(), threading.Event()
-        raised = [None, None]
-
-        def first():
-            try:
-                with self.registry.cursor() as cr:
-                    job(api.Environment(cr, SUPERUSER_ID, {}))
-                    worked.set()
-                    finished.wait(timeout=OVERLAP_SECONDS)
-            except Exception as exc:  # noqa: BLE001  (reported by the test)
-                raised[0] = exc
-            finally:
-                worked.set()
-
-        def second():
-            worked.wait(timeout=30)
-            try:
-                with self.registry.cursor() as cr:
-                    (second_job or job)(api.Environment(cr, SUPERUSER_ID, {}))
-            except Exception as exc:  # noqa: BLE001  (reported by the test)
-                raised[1] = exc
-            finally:
-                finished.set()
-
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        return raised
+        return run_overlapping(
+            self.registry,
+            lambda cr: job(api.Environment(cr, SUPERUSER_ID, {})),
+            lambda cr: (second_job or job)(api.Environment(cr, SUPERUSER_ID, {})),
+        )
 
     def _run(self, job):
         """Twice at once, then once more: no worker fails."""

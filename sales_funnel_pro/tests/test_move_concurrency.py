@@ -1,5 +1,3 @@
-import threading
-
 from psycopg2 import errors
 
 from odoo import SUPERUSER_ID, Command, api
@@ -7,8 +5,7 @@ from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tests.common import BaseCase, get_db_name
 
-# how long the first request keeps its transaction open once its work is done
-OVERLAP_SECONDS = 3
+from .concurrency import run_overlapping
 
 
 class TestMoveConcurrency(BaseCase):
@@ -68,38 +65,11 @@ class TestMoveConcurrency(BaseCase):
     def _twice_at_once(self, request):
         """Run ``request(env)`` in two overlapping transactions, as the
         manager; return what each one raised (None when it did not)."""
-        worked, finished = threading.Event(), threading.Event()
-        raised = [None, None]
 
-        def first():
-            try:
-                with self.registry.cursor() as cr:
-                    request(api.Environment(cr, self.manager_id, {}))
-                    cr.flush()
-                    worked.set()
-                    finished.wait(timeout=OVERLAP_SECONDS)
-            except Exception as exc:  # noqa: BLE001  (reported by the test)
-                raised[0] = exc
-            finally:
-                worked.set()
+        def work(cr):
+            request(api.Environment(cr, self.manager_id, {}))
 
-        def second():
-            worked.wait(timeout=30)
-            try:
-                with self.registry.cursor() as cr:
-                    request(api.Environment(cr, self.manager_id, {}))
-                    cr.flush()
-            except Exception as exc:  # noqa: BLE001  (reported by the test)
-                raised[1] = exc
-            finally:
-                finished.set()
-
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        return raised
+        return run_overlapping(self.registry, work, work)
 
     def _assert_retried_or_none(self, raised):
         first, second = raised
