@@ -1,1 +1,2 @@
 from . import test_quotation_criterion
+from . import test_i18n
