@@ -411,6 +411,11 @@ class FunnelRepBenchmark(models.Model):
             _logger.info("Rep benchmark: another rebuild is running, skipped")
             return False
         self.env.flush_all()
+        # the figures read the stage history through the conversion view, whose
+        # joins PostgreSQL plans from the tables' statistics: fresh ones keep the
+        # plan in line with the data (a history that has just grown, or been
+        # emptied and refilled, is otherwise planned as the empty table it was)
+        self.env.cr.execute(SQL("ANALYZE funnel_stage_history, crm_lead"))
         self.env.cr.execute(SQL("DELETE FROM funnel_rep_benchmark"))
         self.invalidate_model()
         now = fields.Datetime.now()
