@@ -44,8 +44,10 @@ registry.category("web_tour.tours").add("sales_funnel_pro_quick_create_tour", {
             trigger: `${column("S1 Start")} .o_kanban_record:contains('${LEAD}')`,
         },
         {
+            // After "Add" the quick create stays disabled (and ignores its cancel button)
+            // until it has reloaded for the next one.
             content: "Close the quick create, open again for the next one",
-            trigger: `${column("S1 Start")} .o_kanban_quick_create .o_kanban_cancel`,
+            trigger: `${column("S1 Start")} .o_kanban_quick_create:not(.o_disabled) .o_kanban_cancel`,
             run: "click",
         },
         {
