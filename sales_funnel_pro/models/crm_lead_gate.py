@@ -225,7 +225,7 @@ class CrmLead(models.Model):
         field and activity criteria are evaluated live.
 
         :param pairs: list of (crm.lead record, CriterionInfo)
-        :param checks: result of ``_funnel_checks`` for these opportunities
+        :param checks: result of ``funnel.lead.check._of_leads`` for these opportunities
         :return: set of (lead id, criterion id) pairs that are met
         """
         met = set()
@@ -272,11 +272,16 @@ class CrmLead(models.Model):
 
     def _funnel_met_field(self, pairs, checks):
         """ "Field is set": met when the opportunity's field has a value."""
-        return {
-            (lead.id, info.id)
-            for lead, info in pairs
-            if info.field_name in lead._fields and lead.sudo()[info.field_name]
-        }
+        by_field = defaultdict(list)
+        for lead, info in pairs:
+            if info.field_name in self._fields:
+                by_field[info.field_name].append((lead.id, info.id))
+        met = set()
+        for field_name, keys in by_field.items():
+            leads = self.sudo().browse([lead_id for lead_id, __ in keys])
+            is_set = {lead.id for lead in leads if lead[field_name]}
+            met.update(key for key in keys if key[0] in is_set)
+        return met
 
     def _funnel_met_activity(self, pairs, checks):
         """ "Activities done": met with at least ``min_count`` logged activities
