@@ -133,8 +133,9 @@ def backfill_activity_log(env):
 
 
 def empty_activity_log(cr):
-    """Undo what backfill_activity_log writes, in the transaction."""
-    cr.execute("TRUNCATE funnel_activity_log")
+    """Undo what backfill_activity_log writes, in the transaction (with the
+    "new opportunity found" wizards' rows that point at logged activities)."""
+    cr.execute("TRUNCATE funnel_activity_log CASCADE")
 
 
 # ----------------------------------------------------------------------------
