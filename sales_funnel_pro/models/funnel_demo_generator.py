@@ -290,6 +290,18 @@ class DemoWriter:
         """The chatter: a done activity for each logged one, and the notes."""
         note = self.env.ref("mail.mt_note").id
         done = self.env.ref("mail.mt_activities").id
+        # the reply-to that mail.message would ask of each record one message at
+        # a time: asked once per author for all of them
+        records = self.env["crm.lead"].browse([record.id for __, record in pairs])
+        reply_to = {}
+
+        def reply_to_of(author, record):
+            if author not in reply_to:
+                reply_to[author] = records.sudo()._notify_get_reply_to(
+                    default=self.env["res.partner"].browse(author).email_formatted
+                )
+            return reply_to[author][record.id]
+
         vals_list = []
         for lead, record in pairs:
             entries = [(message.date, message) for message in lead.messages]
@@ -322,6 +334,7 @@ class DemoWriter:
                         mail_activity_type_id=activity_type.id,
                         body=body,
                     )
+                vals["reply_to"] = reply_to_of(vals["author_id"], record)
                 vals_list.append(vals)
         self.env["mail.message"].create(vals_list)
 

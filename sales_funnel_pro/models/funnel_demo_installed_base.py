@@ -38,8 +38,9 @@ class InstalledBaseWriter:
         self.write_care_logs(base.care_logs, assets, care_users)
         self.write_origins(base.origins, records, assets, care_users)
         self.env.flush_all()
+        # the plans' activities of a demo are not mailed to their assignees
         self.env["funnel.installed.asset"].with_context(
-            **{LOAD_HISTORY_KEY: False}
+            mail_activity_quick_update=True, **{LOAD_HISTORY_KEY: False}
         )._refresh_life_phases()
 
     def write_categories(self, categories):
