@@ -107,7 +107,10 @@ class TestQuickLogCare(InstalledBaseCommon):
         self.assertFalse(wizard.asset_id)
         wizard.action_log()
         log = self._care_logs()
-        self.assertEqual((len(log), log.asset_id, log.lead_id), (1, self.asset.browse(), log.lead_id.browse()))
+        self.assertEqual(
+            (len(log), log.asset_id, log.lead_id),
+            (1, self.asset.browse(), log.lead_id.browse()),
+        )
         self.assertEqual(log.activity_type_id, self.meeting_type)
         self.assertEqual(self._checks(self.lead)[self.c2_meeting], "todo")
         self.assertFalse(self.lead.last_touch_date)
@@ -187,7 +190,9 @@ class TestQuickLogCare(InstalledBaseCommon):
 
     def test_refused_on_an_asset_the_user_may_not_read(self):
         other_asset = self._asset(
-            date(2024, 1, 1), partner=self.other_customer, sales_user_id=self.user_salesman_2.id
+            date(2024, 1, 1),
+            partner=self.other_customer,
+            sales_user_id=self.user_salesman_2.id,
         )
         wizard = (
             self.env["funnel.activity.quick.log"]

@@ -102,9 +102,7 @@ class TestWonOpensHandOver(InstalledBaseCommon):
     def test_won_by_a_write_offers_nothing(self):
         """A card dragged to the won stage, an RPC write, the server-side Won:
         won, no dialog created."""
-        other = self._create_lead(
-            "Dragged", stage=self.s4, partner_id=self.customer.id
-        )
+        other = self._create_lead("Dragged", stage=self.s4, partner_id=self.customer.id)
         other.with_user(self.user_salesman).write({"stage_id": self.won.id})
         self.assertTrue(other.stage_id.is_won)
         self.assertIs(self.lead.with_user(self.user_salesman).action_set_won(), True)
