@@ -33,6 +33,7 @@ from . import funnel_asset_category
 from . import funnel_installed_asset
 from . import funnel_installed_asset_phase
 from . import crm_lead_handoff
+from . import crm_lead_replacement
 from . import res_partner
 from . import funnel_activity_log_care
 from . import mail_activity_care

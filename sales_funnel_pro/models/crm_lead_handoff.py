@@ -2,6 +2,7 @@
 from, who found it, and when it was handed over to customer care."""
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 
 class CrmLead(models.Model):
@@ -89,3 +90,36 @@ class CrmLead(models.Model):
         """Open the hand-over to customer care of this won opportunity."""
         self.ensure_one()
         return self.env["funnel.handover.wizard"]._open_for(self)
+
+    def action_set_won_rainbowman(self):
+        """The Won button: once won, offer the hand-over to customer care (its
+        dialog, with the rainbow of the win kept). Only this button offers it:
+        winning by a write (RPC, a card dragged to the won stage) stays as it
+        is, and the hand-over never stands in the way of the win."""
+        result = super().action_set_won_rainbowman()
+        offer = self._funnel_hand_over_offer()
+        if not offer:
+            return result
+        if isinstance(result, dict) and result.get("effect"):
+            offer["effect"] = result["effect"]
+        return offer
+
+    def _funnel_hand_over_offer(self):
+        """The hand-over dialog to open after the win, or False: when the
+        company offers it, the opportunity has something to hand over (won,
+        with a customer, not handed over yet, and an asset category to install
+        under), and the user may open it."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        if not company.funnel_handover_on_won or not self.funnel_can_hand_over:
+            return False
+        has_category = self.env["funnel.asset.category"].search_count(
+            [("company_id", "in", [company.id, False])], limit=1
+        )
+        if not has_category:
+            return False
+        try:
+            with self.env.cr.savepoint():
+                return self.env["funnel.handover.wizard"]._open_for(self)
+        except (AccessError, UserError):
+            return False

@@ -111,23 +111,9 @@ class FunnelActivityLog(models.Model):
 
     @api.model
     def _care_log_action(self, partner, asset=None):
-        """Log a care activity on ``partner`` (or its ``asset``)."""
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Log a Care Activity"),
-            "res_model": "funnel.activity.log",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {
-                "default_partner_id": partner.commercial_partner_id.id,
-                "default_asset_id": asset.id if asset else False,
-                "default_source": "care",
-                "default_activity_type_id": self.env.ref(
-                    "sales_funnel_pro.mail_activity_type_customer_care"
-                ).id,
-            },
-        }
+        """Log a care activity on ``partner`` (or its ``asset``): the quick log,
+        as for opportunities."""
+        return self.env["funnel.activity.quick.log"]._care_action(partner, asset)
 
     def action_funnel_find_opportunity(self):
         self.ensure_one()

@@ -3,9 +3,19 @@ from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
-    """The company's settings of the rep capability figures."""
+    """The company's settings of the rep capability figures and of the
+    hand-over to customer care."""
 
     _inherit = "res.company"
+
+    funnel_handover_on_won = fields.Boolean(
+        string="Hand Over When Won",
+        default=True,
+        help="When a salesperson wins an opportunity with the Won button, open "
+        "its hand-over to customer care (the opportunity needs a customer, and "
+        "the company an asset category). The hand-over stays on the won "
+        "opportunity's form either way.",
+    )
 
     funnel_min_sample = fields.Integer(
         string="Minimum Sample",

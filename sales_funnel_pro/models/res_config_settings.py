@@ -16,3 +16,6 @@ class ResConfigSettings(models.TransientModel):
     funnel_window_months = fields.Integer(
         related="company_id.funnel_window_months", readonly=False
     )
+    funnel_handover_on_won = fields.Boolean(
+        related="company_id.funnel_handover_on_won", readonly=False
+    )

@@ -236,12 +236,10 @@ class TestCareLog(InstalledBaseCommon):
     def test_care_log_action_and_dates_follow_deletions(self):
         asset = self._asset(date(2024, 1, 1), care_user_id=self.user_care.id)
         action = asset.with_user(self.user_care).action_log_care()
-        log = (
-            self.env["funnel.activity.log"]
-            .with_user(self.user_care)
-            .with_context(**action["context"])
-            .create({"date": "2026-06-01 09:00:00"})
-        )
+        self.env[action["res_model"]].with_user(self.user_care).with_context(
+            **action["context"]
+        ).create({"date": "2026-06-01 09:00:00"}).action_log()
+        log = self.env["funnel.activity.log"].search([("asset_id", "=", asset.id)])
         self.assertEqual(
             (log.partner_id, log.asset_id, log.source), (self.customer, asset, "care")
         )

@@ -77,6 +77,64 @@ class TestReplacementPotential(InstalledBaseCommon):
         self.assertEqual(self._figures(12, self.user_salesman), (22000, 3, 5000))
         self.assertEqual(self._figures(12, self.user_salesman_2), (0, 0, 0))
 
+    def _board(self, user=None, group_by="forecast_date:month"):
+        Lead = self.env["crm.lead"]
+        if user:
+            Lead = Lead.with_user(user)
+        return Lead.funnel_forecast_column_sums(
+            [("type", "=", "opportunity")], group_by
+        )
+
+    def test_board_replacement_potential(self):
+        """The forecast board shows the potential of the next 3, 6 and 12 months
+        and of each month, apart from the funnel's sums."""
+        replacement = self._board()["replacement"]
+        self.assertEqual(
+            [(h["months"], h["amount"], h["count"]) for h in replacement["horizons"]],
+            [(3, 10000, 1), (6, 12000, 2), (12, 22000, 3)],
+        )
+        self.assertEqual(
+            [h["label"] for h in replacement["horizons"]],
+            ["Next 3 months", "Next 6 months", "Next 12 months"],
+        )
+        self.assertEqual(
+            replacement["columns"],
+            {
+                "July 2026": {"amount": 10000, "count": 1},
+                "October 2026": {"amount": 2000, "count": 1},
+                "March 2027": {"amount": 10000, "count": 1},
+            },
+        )
+        # the board by stage has no months: the horizons only
+        by_stage = self._board(group_by="stage_id")["replacement"]
+        self.assertEqual(by_stage["columns"], {})
+        self.assertEqual(by_stage["horizons"], replacement["horizons"])
+        # the salesman of the accounts sees it, another salesman nothing
+        self.assertEqual(self._board(self.user_salesman)["replacement"], replacement)
+        other = self._board(self.user_salesman_2)["replacement"]
+        self.assertEqual([h["amount"] for h in other["horizons"]], [0, 0, 0])
+        self.assertEqual(other["columns"], {})
+
+    def test_board_totals_exclude_the_installed_base(self):
+        """The funnel's sums of the board are the opportunities' alone: the
+        assets' month holds none, the opportunity's month its 5,000 only."""
+        columns = self._board()["columns"]
+        self.assertEqual(list(columns), ["July 2026"])
+        self.assertEqual(
+            columns["July 2026"],
+            {"commit": 0, "best_case": 0, "pipeline": 5000, "weighted": 500},
+        )
+        self.env["funnel.installed.asset"].search([]).action_retire()
+        self.assertEqual(self._board()["columns"], columns)
+        self.assertEqual(self._board()["replacement"]["columns"], {})
+
+    def test_board_replacement_in_one_query(self):
+        Lead = self.env["crm.lead"]
+        Lead._funnel_replacement_potential()
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            Lead._funnel_replacement_potential()
+
 
 @tagged("post_install", "-at_install")
 class TestCoverageAndLatency(InstalledBaseCommon):

@@ -46,6 +46,11 @@ export class FunnelForecastKanbanHeader extends CrmKanbanRenderer.components.Kan
         return this.forecastSums.columns[columnKey(this.group)];
     }
 
+    /** The installed base reaching its end of life in the column's month */
+    get columnReplacement() {
+        return this.forecastSums.replacement.columns[columnKey(this.group)];
+    }
+
     /** Short, as the column's total: 12k */
     formatAmount(amount) {
         return formatCurrency(amount, this.forecastSums.currencyId, {
@@ -76,9 +81,16 @@ export class FunnelForecastKanbanRenderer extends CrmKanbanRenderer {
  * category, revenue or month changed), like the progress bars.
  */
 export class FunnelForecastKanbanController extends crmKanbanView.Controller {
+    static template = "sales_funnel_pro.FunnelForecastKanbanView";
+
     setup() {
         super.setup();
-        this.forecastSums = useState({ currencyId: false, columns: {} });
+        this.forecastSums = useState({
+            currencyId: false,
+            columns: {},
+            // the installed base's, beside the funnel's sums (never in them)
+            replacement: { horizons: [], columns: {} },
+        });
         useSubEnv({ funnelForecastSums: this.forecastSums });
         let sumsLoaded;
         const { onWillLoadRoot, onRootLoaded } = this.model.hooks;
@@ -107,6 +119,13 @@ export class FunnelForecastKanbanController extends crmKanbanView.Controller {
             context,
         });
         Object.assign(this.forecastSums, sums);
+    }
+
+    formatReplacement(amount) {
+        return formatCurrency(amount, this.forecastSums.currencyId, {
+            humanReadable: true,
+            digits: [69, 0],
+        });
     }
 }
 

@@ -1,11 +1,15 @@
 import { registry } from "@web/core/registry";
 
 // The opportunity, in the last stage before Won, its customer and the asset
-// category are created by tests/test_ui_handoff.py, which opens its form.
+// category are created by tests/test_ui_handoff.py, which opens its form; the
+// customer also has an old unit (10,000) reaching its end of life in 45 days,
+// the month of the open "Boiler calibrators for the power plant" (4,000).
 const LEAD = "Pressure calibrators for the power plant";
 const FOUND = "Second calibrator for the power plant";
+const DATED = "Boiler calibrators for the power plant";
 const HANDOVER = ".modal:has(.modal-title:contains('Hand Over to Customer Care'))";
-const CARE = ".modal:has(.modal-title:contains('Log a Care Activity'))";
+const CARE = ".modal:has(.modal-title:contains('Log Activity'))";
+const MONTH = `.o_funnel_forecast_kanban .o_kanban_group:has(.o_kanban_record:contains('${DATED}'))`;
 const FOUND_MODAL = ".modal:has(.modal-title:contains('New Opportunity Found'))";
 
 registry.category("web_tour.tours").add("sales_funnel_pro_handoff_tour", {
@@ -16,12 +20,7 @@ registry.category("web_tour.tours").add("sales_funnel_pro_handoff_tour", {
             run: "click",
         },
         {
-            content: "Hand it over to customer care, as offered",
-            trigger: "button[name=action_funnel_hand_over]",
-            run: "click",
-        },
-        {
-            content: "The delivered equipment is proposed, with its category",
+            content: "Won: the hand-over to customer care opens, the delivered equipment proposed with its category",
             trigger: `${HANDOVER} .o_data_row:contains('${LEAD}'):contains('Pressure calibrators')`,
         },
         {
@@ -40,9 +39,13 @@ registry.category("web_tour.tours").add("sales_funnel_pro_handoff_tour", {
             run: "click",
         },
         {
-            content: "Log a care call",
+            content: "Log a care call, as any activity",
             trigger: "button[name=action_log_care]",
             run: "click",
+        },
+        {
+            content: "The dialog is about the asset",
+            trigger: `${CARE} .o_field_widget[name=asset_id] input`,
         },
         {
             content: "Say what happened",
@@ -50,8 +53,8 @@ registry.category("web_tour.tours").add("sales_funnel_pro_handoff_tour", {
             run: "edit Callback: the users want a second unit",
         },
         {
-            content: "Save the care call",
-            trigger: `${CARE} .modal-footer .o_form_button_save`,
+            content: "Log the care call",
+            trigger: `${CARE} button[name=action_log]`,
             run: "click",
         },
         {
@@ -86,6 +89,28 @@ registry.category("web_tour.tours").add("sales_funnel_pro_handoff_tour", {
         {
             content: "It is in the pipeline, in the first stage",
             trigger: `.o_opportunity_kanban .o_kanban_group:has(.o_column_title:contains('S1 Start')) .o_kanban_record:contains('${FOUND}')`,
+        },
+        {
+            content: "Open the reporting menu",
+            trigger: ".o_menu_sections button:contains('Reporting')",
+            run: "click",
+        },
+        {
+            content: "Open the forecast board",
+            trigger: ".dropdown-item[data-menu-xmlid='sales_funnel_pro.crm_lead_menu_funnel_forecast']",
+            run: "click",
+        },
+        {
+            content: "The replacement potential of the next 3 months: the old unit",
+            trigger: ".o_funnel_replacement_potential .o_funnel_replacement_3 .o_funnel_forecast_amount:contains(/^\\D*10k\\D*$/)",
+        },
+        {
+            content: "Under its month, apart from the funnel's sums",
+            trigger: `${MONTH} .o_funnel_forecast_replacement .o_funnel_forecast_amount:contains(/^\\D*10k\\D*$/)`,
+        },
+        {
+            content: "which stay the opportunity's 4k",
+            trigger: `${MONTH} .o_funnel_forecast_sum_pipeline .o_funnel_forecast_amount:contains(/^\\D*4k\\D*$/)`,
         },
     ],
 });
