@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Refresh the addon's translation files after its strings changed:
-#   1. installs the addon without demo data in a throwaway database (dropped at the end,
-#      even on failure) and exports its terms to i18n/sales_funnel_pro.pot (a template:
-#      no language);
+# Refresh the translation files of the addon and its bridges after their strings changed:
+#   1. installs the addon, then each bridge, without demo data in a throwaway database
+#      (dropped at the end, even on failure), exporting the terms of each before the
+#      next is installed to its i18n/<module>.pot (a template: no language);
 #   2. merges that template into every i18n/<lang>.po with GNU gettext's msgmerge
 #      (no fuzzy matching, obsolete entries dropped): new strings arrive untranslated,
 #      translations of unchanged strings are kept.
 # A file whose content did not change (only its dates) is left as it was.
 # Then translate the entries it reports as untranslated; until then
-# sales_funnel_pro/tests/test_i18n.py fails and names them.
+# the i18n tests of the addon and of each bridge fail and name them.
 #
 # Usage: tools/update_i18n.sh        (PYTHON=..., PGHOST/PGUSER... as for make test)
 set -euo pipefail
@@ -22,8 +22,6 @@ for tool in msgmerge msgattrib msgfmt; do
         die "$tool not found: install GNU gettext (e.g. 'apt-get install gettext')"
 done
 
-I18N=$ADDON/i18n
-POT=$I18N/$ADDON.pot
 DB=sfp_i18n_$(date +%Y%m%d_%H%M%S)_$$
 WORK=$(mktemp -d)
 created_db=0
@@ -58,47 +56,64 @@ ADDONS_PATH="$(odoo_addons_path),$ROOT"
 odoo_opts=(-d "$DB" --addons-path="$ADDONS_PATH" --data-dir="$WORK/data"
     --log-level=warn --log-handler=py.warnings:ERROR)
 
-info "Installing $ADDON without demo data in the throwaway database $DB"
+MODULES=("$ADDON" "${BRIDGES[@]}")
 created_db=1
-odoo_cmd "${odoo_opts[@]}" -i "$ADDON" --without-demo=all --stop-after-init
-[ "$(module_state "$DB" "$ADDON")" = installed ] ||
-    die "$ADDON did not install in $DB; see the log above"
 
-info "Exporting the terms of $ADDON"
-# no --language: a template, with empty translations and no Language header
-odoo_cmd "${odoo_opts[@]}" --i18n-export="$WORK/$ADDON.pot" --modules="$ADDON"
-[ -s "$WORK/$ADDON.pot" ] || die "the export wrote no $ADDON.pot; see the log above"
-mkdir -p "$I18N"
-install_file "$WORK/$ADDON.pot" "$POT"
+# install MODULE: install it (and what it depends on) in the throwaway database
+install_module() {
+    info "Installing $1 without demo data in the throwaway database $DB"
+    odoo_cmd "${odoo_opts[@]}" -i "$1" --without-demo=all --stop-after-init
+    [ "$(module_state "$DB" "$1")" = installed ] ||
+        die "$1 did not install in $DB; see the log above"
+}
 
-shopt -s nullglob
-po_files=("$I18N"/*.po)
-[ ${#po_files[@]} -gt 0 ] || warn "no $I18N/*.po to merge the template into"
 untranslated=0
-for po in "${po_files[@]}"; do
-    lang=$(basename "$po" .po)
-    msgmerge --quiet --no-fuzzy-matching --output-file="$WORK/$lang.merged.po" \
-        "$po" "$POT"
-    msgattrib --no-obsolete --output-file="$WORK/$lang.po" "$WORK/$lang.merged.po"
-    msgfmt --check-format --output-file=/dev/null "$WORK/$lang.po" ||
-        die "$po: the merged file does not compile (see above)"
-    install_file "$WORK/$lang.po" "$po"
-    # msgfmt --statistics: "N translated messages, N fuzzy translations, N untranslated
-    # messages." (the last two only when not zero)
-    stats=$(LC_ALL=C msgfmt --statistics --output-file=/dev/null "$po" 2>&1 || true)
-    todo=0
-    for n in $(grep -Eo '[0-9]+ (fuzzy|untranslated)' <<<"$stats" | cut -d' ' -f1 || true); do
-        todo=$((todo + n))
+# update_module MODULE: export its template, merge it into each of its .po files
+update_module() {
+    local module=$1 i18n=$1/i18n
+    local pot=$i18n/$1.pot
+    info "Exporting the terms of $module"
+    # no --language: a template, with empty translations and no Language header
+    odoo_cmd "${odoo_opts[@]}" --i18n-export="$WORK/$module.pot" --modules="$module"
+    [ -s "$WORK/$module.pot" ] || die "the export wrote no $module.pot; see the log above"
+    mkdir -p "$i18n"
+    install_file "$WORK/$module.pot" "$pot"
+
+    shopt -s nullglob
+    local po_files=("$i18n"/*.po) po lang stats todo n
+    [ ${#po_files[@]} -gt 0 ] || warn "no $i18n/*.po to merge the template into"
+    for po in "${po_files[@]}"; do
+        lang=$(basename "$po" .po)
+        msgmerge --quiet --no-fuzzy-matching --output-file="$WORK/$module.$lang.merged.po" \
+            "$po" "$pot"
+        msgattrib --no-obsolete --output-file="$WORK/$module.$lang.po" \
+            "$WORK/$module.$lang.merged.po"
+        msgfmt --check-format --output-file=/dev/null "$WORK/$module.$lang.po" ||
+            die "$po: the merged file does not compile (see above)"
+        install_file "$WORK/$module.$lang.po" "$po"
+        # msgfmt --statistics: "N translated messages, N fuzzy translations, N
+        # untranslated messages." (the last two only when not zero)
+        stats=$(LC_ALL=C msgfmt --statistics --output-file=/dev/null "$po" 2>&1 || true)
+        todo=0
+        for n in $(grep -Eo '[0-9]+ (fuzzy|untranslated)' <<<"$stats" | cut -d' ' -f1 || true); do
+            todo=$((todo + n))
+        done
+        if [ "$todo" -gt 0 ]; then
+            warn "$po: $todo entries to translate (empty or fuzzy msgstr)"
+            untranslated=1
+        else
+            info "$po: every entry is translated"
+        fi
     done
-    if [ "$todo" -gt 0 ]; then
-        warn "$po: $todo entries to translate (empty or fuzzy msgstr)"
-        untranslated=1
-    else
-        info "$po: every entry is translated"
-    fi
+}
+# each module is exported before the next is installed: a bridge extends the
+# addon's fields (a criterion kind), which must not reach the addon's template
+for module in "${MODULES[@]}"; do
+    install_module "$module"
+    update_module "$module"
 done
 
 if [ "$untranslated" = 1 ]; then
-    warn "translate the entries above: sales_funnel_pro/tests/test_i18n.py fails until then"
+    warn "translate the entries above: the i18n tests fail until then"
 fi
-info "Done; review the changes with: git diff -- $I18N"
+info "Done; review the changes with: git diff -- ${MODULES[*]/%//i18n}"
