@@ -1,5 +1,8 @@
 import { registry } from "@web/core/registry";
-import { openCrmSteps } from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
+import {
+    openCrmSteps,
+    openForecastBoardSteps,
+} from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
 
 // The opportunities are created by tests/test_ui_forecast.py: in the month of
 // "Pressure calibrators for the refinery" (12,000 in pipeline, at 10 %) the
@@ -15,16 +18,7 @@ registry.category("web_tour.tours").add("sales_funnel_pro_forecast_tour", {
     url: "/odoo",
     steps: () => [
         ...openCrmSteps(),
-        {
-            content: "Open the reporting menu",
-            trigger: ".o_menu_sections button:contains('Reporting')",
-            run: "click",
-        },
-        {
-            content: "Open the forecast board",
-            trigger: ".dropdown-item[data-menu-xmlid='sales_funnel_pro.crm_lead_menu_funnel_forecast']",
-            run: "click",
-        },
+        ...openForecastBoardSteps(),
         {
             content: "The opportunity without a date waits in its own column",
             trigger: `.o_funnel_forecast_kanban .o_kanban_group:has(.o_column_title:contains('Needs a date')) .o_kanban_record:contains('Torque wrenches for the workshop')`,

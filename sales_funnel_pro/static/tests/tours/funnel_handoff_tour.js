@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { openForecastBoardSteps } from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
 
 // The opportunity, in the last stage before Won, its customer and the asset
 // category are created by tests/test_ui_handoff.py, which opens its form; the
@@ -90,16 +91,7 @@ registry.category("web_tour.tours").add("sales_funnel_pro_handoff_tour", {
             content: "It is in the pipeline, in the first stage",
             trigger: `.o_opportunity_kanban .o_kanban_group:has(.o_column_title:contains('S1 Start')) .o_kanban_record:contains('${FOUND}')`,
         },
-        {
-            content: "Open the reporting menu",
-            trigger: ".o_menu_sections button:contains('Reporting')",
-            run: "click",
-        },
-        {
-            content: "Open the forecast board",
-            trigger: ".dropdown-item[data-menu-xmlid='sales_funnel_pro.crm_lead_menu_funnel_forecast']",
-            run: "click",
-        },
+        ...openForecastBoardSteps(),
         {
             content: "The replacement potential of the next 3 months: the old unit",
             trigger: ".o_funnel_replacement_potential .o_funnel_replacement_3 .o_funnel_forecast_amount:contains(/^\\D*10k\\D*$/)",

@@ -11,3 +11,19 @@ export function openCrmSteps() {
         },
     ];
 }
+
+/** The steps that open the forecast board from the CRM app's menu. */
+export function openForecastBoardSteps() {
+    return [
+        {
+            content: "Open the reporting menu",
+            trigger: ".o_menu_sections button:contains('Reporting')",
+            run: "click",
+        },
+        {
+            content: "Open the forecast board",
+            trigger: ".dropdown-item[data-menu-xmlid='sales_funnel_pro.crm_lead_menu_funnel_forecast']",
+            run: "click",
+        },
+    ];
+}
