@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from .crm_stage import LEAD_FORECAST_CATEGORIES
 
@@ -165,6 +166,17 @@ class FunnelStageHistory(models.Model):
         help="Exit criteria that were unmet when the opportunity left its stage "
         "under a warning gate.",
     )
+
+    def init(self):
+        # the conversion report's implied passes (jumps over stages) are read from
+        # the few rows that made one, not from a scan of the history
+        create_index(
+            self.env.cr,
+            "funnel_stage_history_implied_pass_index",
+            self._table,
+            ["date_in"],
+            where="is_first_pass AND stage_rank > prior_top_rank + 1",
+        )
 
     def _read_group_select(self, aggregate_spec, query):
         # a current stay has no duration yet: keep it out of averages and extremes
