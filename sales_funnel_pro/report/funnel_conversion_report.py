@@ -38,6 +38,7 @@ class FunnelConversionReport(models.Model):
 
     _name = "funnel.conversion.report"
     _inherit = "funnel.report.figures"
+    _group_by_ids = True
     _description = "Stage Conversion Analysis"
     _auto = False
     _order = "date_pass desc, id desc"
@@ -187,58 +188,13 @@ class FunnelConversionReport(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _read_group(
-        self,
-        domain,
-        groupby=(),
-        aggregates=(),
-        having=(),
-        offset=0,
-        limit=None,
-        order=None,
-    ):
-        """The groups in their natural order (the order of their records, as
-        the pivot and graph ask for them), grouped on the ids alone.
-
-        The view has about two rows per opportunity: grouped also on the names
-        its groups are ordered by (salesperson, stage), PostgreSQL sorts all the
-        rows by them. Grouped on the ids, it hashes them; the few groups are then
-        put in order here, as the database would have. JIT compilation, which
-        PostgreSQL chooses for a query of this estimated cost, takes longer than
-        the query itself: it is left out."""
+    def _read_group(self, domain, groupby=(), aggregates=(), *args, **kwargs):
+        # The view has about two rows per opportunity, and PostgreSQL would spend
+        # longer compiling its grouped queries (JIT, chosen for their estimated
+        # cost) than running them: it is left out. The groups by many2one are
+        # grouped by ids (_group_by_ids).
         self.env.cr.execute(SQL("SET LOCAL jit = off"))
-        if offset or limit or (order and order != ",".join(groupby)):
-            return super()._read_group(
-                domain, groupby, aggregates, having, offset, limit, order
-            )
-        rows = super()._read_group(domain, groupby, aggregates, having)
-        keys = [
-            self._natural_group_key(spec, rows, index)
-            for index, spec in enumerate(groupby)
-        ]
-        return sorted(rows, key=lambda row: tuple(key(row) for key in keys))
-
-    def _natural_group_key(self, spec, rows, index):
-        """The sort key of the ``index``-th value of the rows grouped by
-        ``spec``, in the order ``_read_group`` gives: a record in the order of
-        its model, other values as they compare; empty values last."""
-        field = self._fields[spec.partition(":")[0]]
-        if field.type != "many2one":
-
-            def key(row):
-                value = row[index]
-                empty = value is None or (value is False and field.type != "boolean")
-                return (True, 0) if empty else (False, value)
-
-            return key
-        records = self.env[field.comodel_name].union(*(row[index] for row in rows))
-        ordered = (
-            records.sudo()
-            .with_context(active_test=False)
-            .search([("id", "in", records.ids)])
-        )
-        rank = {record_id: position for position, record_id in enumerate(ordered.ids)}
-        return lambda row: (not row[index], rank.get(row[index].id, 0))
+        return super()._read_group(domain, groupby, aggregates, *args, **kwargs)
 
     # ------------------------------------------------------------
     # The view
