@@ -153,7 +153,6 @@ class FunnelStageHistory(models.Model):
         "Empty while the opportunity is still there.",
     )
     got_past = fields.Boolean(
-        string="Got Past",
         readonly=True,
         help="The opportunity got past this stage after entering it: it left it "
         "for a later stage or was won, or reached a later stage after going back. "
