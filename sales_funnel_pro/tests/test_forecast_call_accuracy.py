@@ -114,9 +114,9 @@ class TestForecastCallAccuracy(ForecastSnapshotCommon):
         )
 
     def test_calls_per_rep_and_month(self):
-        self.maxDiff = None
         """Sam's call is his February one, the manager's the adjustment; Tess's
         is her only call, made after the start; Lea made none: no figure."""
+        self.maxDiff = None
         groups = self._groups(["period:month", "user_id"], [("period", "<", MAY)])
         self.assertEqual(
             {
