@@ -163,9 +163,11 @@ class FunnelForecastSubmission(models.Model):
     @api.model
     @api.readonly
     def funnel_board_status(self):
-        """What the forecast board shows of the user's call for the current
-        month (else quarter): {"days": days since the latest call, or False
-        without any; "stale": not updated for 7 days or more, or never}."""
+        """What the forecast board shows of the user's latest call for the
+        month or the quarter under way: {"days": days since it, or False
+        without any; "stale": not updated for 7 days or more, or never; its
+        "commit" and "best_case", the manager's "adjusted_commit" (the call's
+        without adjustment), and the "currency_id"}."""
         today = fields.Date.context_today(self)
         latest = self.search(
             [
@@ -181,4 +183,11 @@ class FunnelForecastSubmission(models.Model):
         if not latest:
             return {"days": False, "stale": True}
         days = (fields.Datetime.now() - latest.date).days
-        return {"days": days, "stale": days >= STALE_DAYS}
+        return {
+            "days": days,
+            "stale": days >= STALE_DAYS,
+            "commit": latest.commit_amount,
+            "best_case": latest.best_case_amount,
+            "adjusted_commit": latest.adjusted_commit_amount,
+            "currency_id": latest.currency_id.id,
+        }

@@ -285,9 +285,30 @@ class TestForecastSubmission(SubmissionCommon):
                 self.Submission.search([("days_since_update", "<", 5)]), sam
             )
             status = self.Submission.with_user(self.user_salesman).funnel_board_status
-            self.assertEqual(status(), {"days": 4, "stale": False})
+            currency = self.company.currency_id.id
+            self.assertEqual(
+                status(),
+                {
+                    "days": 4,
+                    "stale": False,
+                    "commit": 1,
+                    "best_case": 2,
+                    "adjusted_commit": 1,
+                    "currency_id": currency,
+                },
+            )
             Tess = self.Submission.with_user(self.user_salesman_2)
-            self.assertEqual(Tess.funnel_board_status(), {"days": 9, "stale": True})
+            self.assertEqual(
+                Tess.funnel_board_status(),
+                {
+                    "days": 9,
+                    "stale": True,
+                    "commit": 7000,
+                    "best_case": 7000,
+                    "adjusted_commit": 7000,
+                    "currency_id": currency,
+                },
+            )
             Lea = self.Submission.with_user(self.user_all_leads)
             self.assertEqual(Lea.funnel_board_status(), {"days": False, "stale": True})
             # Sam calls again: his older call is no longer current, the flag clears
@@ -298,7 +319,25 @@ class TestForecastSubmission(SubmissionCommon):
                 self.Submission.search([("is_current", "=", True)]), again | tess
             )
             self.assertEqual((sam | again).mapped("is_current"), [False, True])
-            self.assertEqual(status(), {"days": 0, "stale": False})
+            self.Submission.with_user(self.user_manager).create(
+                {
+                    "submission_id": again.id,
+                    "commit_amount": 12000,
+                    "best_case_amount": 20000,
+                    "note": "Closer to the board",
+                }
+            )
+            self.assertEqual(
+                status(),
+                {
+                    "days": 0,
+                    "stale": False,
+                    "commit": 13000,
+                    "best_case": 19000,
+                    "adjusted_commit": 12000,
+                    "currency_id": currency,
+                },
+            )
 
     def test_views_open(self):
         action = self.env.ref("sales_funnel_pro.funnel_forecast_submission_action")

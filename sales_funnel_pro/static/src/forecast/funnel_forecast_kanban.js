@@ -144,6 +144,24 @@ export class FunnelForecastKanbanController extends crmKanbanView.Controller {
         return _t("Not updated for %s days", days);
     }
 
+    /** The user's call: "Commit 13k · Best case 19k", and the manager's commit */
+    get callAmountsLabel() {
+        const { days, commit, best_case, adjusted_commit, currency_id } = this.callStatus;
+        if (days === false) {
+            return "";
+        }
+        const format = (amount) =>
+            formatCurrency(amount, currency_id, { humanReadable: true, digits: [69, 0] });
+        let label = _t("Commit %(commit)s · Best case %(best_case)s", {
+            commit: format(commit),
+            best_case: format(best_case),
+        });
+        if (adjusted_commit !== commit) {
+            label += " · " + _t("Manager %(commit)s", { commit: format(adjusted_commit) });
+        }
+        return label;
+    }
+
     formatReplacement(amount) {
         return formatCurrency(amount, this.forecastSums.currencyId, {
             humanReadable: true,

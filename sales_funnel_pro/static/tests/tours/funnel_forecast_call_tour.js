@@ -49,5 +49,9 @@ registry.category("web_tour.tours").add("sales_funnel_pro_forecast_call_tour", {
             content: "The flag clears: the forecast was submitted today",
             trigger: `${STATUS}.text-bg-success:contains('Forecast submitted today')`,
         },
+        {
+            content: "with the call beside it",
+            trigger: `${STATUS} .o_funnel_call_amounts:contains('Commit'):contains('5k'):contains('Best case'):contains('9k')`,
+        },
     ],
 });
