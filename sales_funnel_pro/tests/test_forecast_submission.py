@@ -81,7 +81,13 @@ class TestForecastSubmission(SubmissionCommon):
     def test_system_figures_stored(self):
         """The call keeps the system's figures of its moment, prefilled into
         commit (won + commit) and best case (+ best case)."""
-        call = self._submit(self.user_salesman, period_start=date(2024, 5, 17))
+        # when and by whom are the moment's and the user's
+        call = self._submit(
+            self.user_salesman,
+            period_start=date(2024, 5, 17),
+            date=datetime(2024, 4, 1),
+            submitted_by_id=self.user_manager.id,
+        )
         self.assertEqual(call.period_start, MAY)
         self.assertEqual(call.period_end, date(2024, 5, 31))
         self.assertEqual(call.team_id, self.team)
@@ -353,3 +359,21 @@ class TestForecastSubmission(SubmissionCommon):
         )
         self.assertEqual(groups, [])
         self.assertTrue(mail_new_test_user)
+
+    def test_batch_reads_in_constant_queries(self):
+        """The current flag, the days and the manager's call are read for a
+        batch at once: as many queries for 8 calls as for 2."""
+        calls = self.Submission.browse()
+        for month in range(5, 13):
+            calls |= self._submit(self.user_salesman, period_start=date(2024, month, 1))
+        fnames = ["is_current", "days_since_update", "adjusted_commit_amount"]
+
+        def count(rows):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            rows.read(fnames)
+            return self.env.cr.sql_log_count - before
+
+        # browsed apart: the two do not prefetch the others
+        self.assertEqual(count(self.Submission.browse(calls[:2].ids)), count(calls))
+        self.assertEqual(calls.mapped("is_current"), [True] * 8)
