@@ -416,6 +416,8 @@ class FunnelForecastSubmission(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         Submission = self.browse()
+        # the defaults first, so that the default period is a period too
+        vals_list = [self._add_missing_default_values(vals) for vals in vals_list]
         for vals in vals_list:
             if vals.get("submission_id"):
                 # an adjustment is for the owner and the period of the call
@@ -435,12 +437,11 @@ class FunnelForecastSubmission(models.Model):
                 )
             if not self.env.su:
                 # when and by whom: now, the user
-                vals.pop("date", None)
-                vals.pop("submitted_by_id", None)
+                vals.update(date=fields.Datetime.now(), submitted_by_id=self.env.uid)
         # refused before anything is written (past calls are loaded as made)
         if not (self.env.su and self.env.context.get(LOAD_HISTORY_KEY)):
             for vals in vals_list:
-                row = self.new(self._add_missing_default_values(vals))
+                row = self.new(vals)
                 row._check_rights()
                 row._check_period_open()
         return super().create(vals_list)

@@ -100,6 +100,17 @@ class TestForecastSubmission(SubmissionCommon):
         call.invalidate_recordset()
         self.assertEqual(self._figures(call), SAM_MAY)
 
+    def test_default_period(self):
+        """Without a period, the month (or quarter) under way."""
+        Submission = self.Submission.with_user(self.user_salesman)
+        month = Submission.create({})
+        quarter = Submission.create({"period_type": "quarter"})
+        self.assertEqual((month.user_id, month.period_start), (self.user_salesman, MAY))
+        self.assertEqual(
+            (quarter.period_start, quarter.period_end), (Q2, date(2024, 6, 30))
+        )
+        self.assertEqual(self._figures(month), SAM_MAY)
+
     def test_own_amounts_and_quarter(self):
         call = self._submit(
             self.user_salesman,

@@ -66,3 +66,37 @@ class TestForecastCallUi(HttpCase, FunnelCommon):
             (status["days"], status["stale"], status["commit"], status["best_case"]),
             (0, False, 5000, 9000),
         )
+
+    def test_forecast_adjust_tour(self):
+        """A sales manager adjusts the salesman's call from the list of calls."""
+        Submission = self.env["funnel.forecast.submission"]
+        call = Submission.with_user(self.user_salesman).create(
+            {"user_id": self.user_salesman.id, "note": "As on the board"}
+        )
+        self.assertEqual(call.commit_amount, 5000)
+        self.assertEqual(
+            call.period_start, fields.Date.start_of(fields.Date.today(), "month")
+        )
+
+        self.start_tour(
+            "/odoo", "sales_funnel_pro_forecast_adjust_tour", login="funnel_manager"
+        )
+
+        self.env.invalidate_all()
+        self.assertRecordValues(
+            call.adjustment_ids,
+            [
+                {
+                    "kind": "adjustment",
+                    "user_id": self.user_salesman.id,
+                    "submitted_by_id": self.user_manager.id,
+                    "commit_amount": 7000,
+                    "best_case_amount": 9000,
+                    "note": "The refinery signs early",
+                }
+            ],
+        )
+        self.assertEqual(
+            (call.commit_amount, call.note, call.adjusted_commit_amount),
+            (5000, "As on the board", 7000),
+        )
