@@ -3,7 +3,8 @@
 Run it on the databases that ``python3 tools/bench --keep-db`` kept (same
 ``--db``)::
 
-    python3 tools/bench_explain.py --db funnel_bench [--what pivot|forecast|backfill]
+    python3 tools/bench_explain.py --db funnel_bench
+        [--what pivot|forecast|conversion|backfill]
         [--try "CREATE INDEX ... ON funnel_activity_log ..."]
 
 - ``pivot``: opens the activity pivots of the benchmark once on each side (as
@@ -12,6 +13,8 @@ Run it on the databases that ``python3 tools/bench --keep-db`` kept (same
   from ``EXPLAIN (ANALYZE, BUFFERS)``;
 - ``forecast``: the same for the forecast pivots (stock's Forecast against
   the addon's Funnel Forecast analysis, as the manager and as a salesperson);
+- ``conversion``: the same for the conversion pivot as opened against stock's
+  Pipeline Analysis pivot as opened, as the manager;
 - ``backfill``: runs ``funnel.activity.log._backfill_from_messages`` on an
   emptied log, its INSERT under ``EXPLAIN (ANALYZE, BUFFERS)``, and prints the
   plan and where the time goes: the SELECT, the insert itself (table and index
@@ -36,6 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # the package tools/bench, from this folder
 from bench import addon as addon_side  # noqa: E402
+from bench.capability import conversion_pivots  # noqa: E402
 from bench.common import (  # noqa: E402
     ADDON,
     ROOT,
@@ -58,7 +62,7 @@ def parse_args():
     )
     parser.add_argument(
         "--what",
-        choices=["pivot", "forecast", "backfill", "all"],
+        choices=["pivot", "forecast", "conversion", "backfill", "all"],
         default="all",
         help="what to explain (all)",
     )
@@ -213,6 +217,8 @@ def main():
             explain_pivots(stock, addon, args.statements)
         if args.what in ("forecast", "all"):
             explain_pivots(stock, addon, args.statements, forecast_pivots)
+        if args.what in ("conversion", "all"):
+            explain_pivots(stock, addon, args.statements, conversion_pivots)
         if args.what in ("backfill", "all"):
             explain_backfill(addon, args.statements)
     finally:
