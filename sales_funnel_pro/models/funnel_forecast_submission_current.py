@@ -7,6 +7,18 @@ from odoo.tools import SQL
 from .funnel_forecast_submission import STALE_DAYS, SUBMISSION_KINDS
 
 
+# what _owner_rows_sql reads
+OWNER_COLUMNS = [
+    "company_id",
+    "date",
+    "kind",
+    "period_start",
+    "period_type",
+    "team_id",
+    "user_id",
+]
+
+
 class FunnelForecastSubmission(models.Model):
     """Which call is current (the latest of its salesperson or team for its
     period, and the latest adjustment of it), the manager's call, and how long
@@ -45,7 +57,8 @@ class FunnelForecastSubmission(models.Model):
     @api.model
     def _owner_rows_sql(self):
         """The rows with their owner: the salesperson, else the team (0 each
-        when missing)."""
+        when missing); the columns it reads are flushed first."""
+        self.flush_model(OWNER_COLUMNS)
         return SQL(
             """
             SELECT id, kind, company_id, date, period_type, period_start,
