@@ -6,7 +6,6 @@ from odoo.tools import SQL
 
 from .funnel_forecast_submission import STALE_DAYS, SUBMISSION_KINDS
 
-
 # what _owner_rows_sql reads
 OWNER_COLUMNS = [
     "company_id",
