@@ -1,5 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 # what changed for an opportunity between a forecast snapshot and now, one kind
 # per opportunity, in the order of precedence (see funnel.pipeline.change.report)
@@ -19,6 +21,15 @@ CHANGE_KINDS = [
     ("unchanged", "Unchanged"),
 ]
 SEARCH_OPERATORS = ("=", "!=", "in", "not in")
+# the indexes of crm_lead that the pipeline change report reads: what was
+# written since a snapshot (changed or new), what was converted since (new)
+CHANGE_INDEXES = {
+    "crm_lead_funnel_write_date_index": ("write_date", ""),
+    "crm_lead_funnel_date_conversion_index": (
+        "date_conversion",
+        "date_conversion IS NOT NULL",
+    ),
+}
 
 
 class CrmLead(models.Model):
@@ -93,3 +104,18 @@ class CrmLead(models.Model):
         query = Report._search(domain)
         leads = query.subselect(f'"{Report._table}"."lead_id"')
         return [("id", "not in" if negative else "in", leads)]
+
+    # ------------------------------------------------------------
+    # Indexes
+    # ------------------------------------------------------------
+
+    def init(self):
+        result = super().init()
+        for name, (column, where) in CHANGE_INDEXES.items():
+            create_index(self.env.cr, name, self._table, [column], where=where)
+        return result
+
+    @api.model
+    def _funnel_drop_change_indexes(self):
+        for name in CHANGE_INDEXES:
+            self.env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))

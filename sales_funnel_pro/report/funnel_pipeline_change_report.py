@@ -1,8 +1,9 @@
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import drop_view_if_exists
 
 from ..models.crm_lead_pipeline_change import CHANGE_KINDS
 from ..models.crm_stage import LEAD_FORECAST_CATEGORIES
@@ -12,6 +13,11 @@ REFERENCE_AGE_DAYS = 7
 # the fields of the report that choose the snapshots: a search naming none of
 # them reads the reference snapshots (see _search)
 SNAPSHOT_FIELDS = ("id", "snapshot_id", "snapshot_date")
+# a row's id: its snapshot's in the high 32 bits, its opportunity's in the low
+LEAD_ID_MASK = 2**32 - 1
+# an opportunity written this long before a snapshot may still differ from it
+# (see _touched_sql)
+TOUCHED_MARGIN_HOURS = 24
 # rank of the forecast categories of open opportunities: up is toward commit
 CATEGORY_RANKS = {"omitted": 0, "pipeline": 1, "best_case": 2, "commit": 3}
 PERIOD_HELP = (
@@ -19,6 +25,13 @@ PERIOD_HELP = (
     "with the snapshot of the first week of the quarter to review the quarter so "
     "far, with last week's for the week's changes."
 )
+
+
+def period_bounds(day):
+    """The period of a snapshot taken on ``day``: the first day of its
+    quarter, and that of the next quarter."""
+    start = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return start, start + relativedelta(months=3)
 
 
 class FunnelPipelineChangeReport(models.Model):
@@ -84,6 +97,7 @@ class FunnelPipelineChangeReport(models.Model):
             "team_id",
             "type",
             "user_id",
+            "write_date",
         ],
         "res.company": ["currency_id"],
         "funnel.forecast.snapshot": ["company_id", "date", "taken_at"],
@@ -225,29 +239,200 @@ class FunnelPipelineChangeReport(models.Model):
 
     @api.model
     def _search(self, domain, offset=0, limit=None, order=None):
-        # one snapshot per company, so that the sums mean something: the one the
-        # domain chooses, else the one of the context, else last week's
-        chosen = any(
-            isinstance(term, list | tuple) and term[0] in SNAPSHOT_FIELDS
-            for term in domain
-        )
-        if not chosen:
+        # the query reads the snapshots that the search is about (see
+        # _table_query): those the domain chooses (by snapshot or by row), else
+        # the context's, else last week's
+        snapshots = self._domain_snapshots(domain)
+        if snapshots is False:
             snapshot_id = self.env.context.get("funnel_change_snapshot_id")
             snapshots = (
-                [snapshot_id]
+                (snapshot_id,)
                 if snapshot_id
-                else self._reference_snapshots(self.env.companies).ids
+                else tuple(self._reference_snapshots(self.env.companies).ids)
             )
-            domain = [*domain, ("snapshot_id", "in", snapshots)]
-        return super()._search(domain, offset, limit, order)
+        row_ids = [
+            row_id
+            for fname, operator, value in (
+                term for term in domain if isinstance(term, list | tuple)
+            )
+            if fname == "id" and operator in ("=", "in")
+            for row_id in (value if isinstance(value, list | tuple) else [value])
+        ]
+        if row_ids and "!" not in domain and "|" not in domain:
+            # the opportunities of the rows too (see _view_select), that the
+            # query reads by index
+            domain = [
+                *domain,
+                ("lead_id", "in", [row_id & LEAD_ID_MASK for row_id in row_ids]),
+            ]
+        report = self.with_context(funnel_change_snapshot_ids=snapshots)
+        return super(FunnelPipelineChangeReport, report)._search(
+            domain, offset, limit, order
+        )
+
+    @api.model
+    def _domain_snapshots(self, domain):
+        """The snapshots that ``domain`` restricts the rows to, as a tuple of
+        ids; None when it names them in a way not read here (then every
+        snapshot is read); False when it does not name them."""
+        terms = [
+            term
+            for term in domain
+            if isinstance(term, list | tuple)
+            and (term[0] in SNAPSHOT_FIELDS or term[0].startswith("snapshot_id."))
+        ]
+        if not terms:
+            return False
+        if "!" in domain:
+            return None
+        snapshots = set()
+        for fname, operator, value in terms:
+            values = value if isinstance(value, list | tuple) else [value]
+            if (
+                fname not in ("id", "snapshot_id")
+                or operator not in ("=", "in")
+                or not all(isinstance(v, int) for v in values)
+            ):
+                return None
+            if fname == "id":
+                # a row's id holds its snapshot (see _view_select)
+                values = [row_id >> 32 for row_id in values]
+            snapshots.update(values)
+        return tuple(sorted(snapshots))
+
+    @property
+    def _table_query(self):
+        # a query not made by _search reads every snapshot
+        return self._query(self.env.context.get("funnel_change_snapshot_ids"))
+
+    def exists(self):
+        # the snapshots of the rows, from their ids
+        snapshots = tuple(
+            sorted({row_id >> 32 for row_id in self._ids if isinstance(row_id, int)})
+        )
+        report = self.with_context(funnel_change_snapshot_ids=snapshots)
+        return super(FunnelPipelineChangeReport, report).exists().with_env(self.env)
 
     # ------------------------------------------------------------
-    # The view
+    # The query
     # ------------------------------------------------------------
 
-    def _query(self):
+    def _view_columns(self):
+        """The columns of the view and their SQL type, in the order in which
+        every branch gives them."""
+        return [
+            ("id", "bigint"),
+            ("snapshot_id", "integer"),
+            ("snapshot_date", "date"),
+            ("period_start", "date"),
+            ("lead_id", "integer"),
+            ("user_id", "integer"),
+            ("team_id", "integer"),
+            ("company_id", "integer"),
+            ("company_currency", "integer"),
+            ("old_stage_id", "integer"),
+            ("new_stage_id", "integer"),
+            ("old_date_deadline", "date"),
+            ("new_date_deadline", "date"),
+            ("old_forecast_category", "varchar"),
+            ("new_forecast_category", "varchar"),
+            ("old_expected_revenue", "numeric"),
+            ("new_expected_revenue", "numeric"),
+            ("change_kind", "varchar"),
+            ("amount_delta", "numeric"),
+            ("period_delta", "numeric"),
+            ("lead_count", "integer"),
+        ]
+
+    def _view_select(self, values):
+        """The SELECT list of a branch: ``values`` maps column names to their
+        SQL expression, over the snapshot ``s`` and the opportunity ``l``."""
+        common = {
+            # the snapshot and the opportunity (see LEAD_ID_MASK)
+            "id": SQL("(s.id::bigint << 32) + l.id"),
+            "snapshot_id": SQL("s.id"),
+            "snapshot_date": SQL("s.date"),
+            "period_start": SQL("q.period_start"),
+            "lead_id": SQL("l.id"),
+            "user_id": SQL("l.user_id"),
+            "team_id": SQL("l.team_id"),
+            "company_id": SQL("s.company_id"),
+            # a subquery: a query that does not ask for it does not compute it
+            "company_currency": SQL(
+                "SELECT c.currency_id FROM res_company c WHERE c.id = s.company_id"
+            ),
+            "new_stage_id": SQL("l.stage_id"),
+            "new_date_deadline": SQL("l.date_deadline"),
+            "new_forecast_category": SQL("l.forecast_category"),
+            "new_expected_revenue": SQL("COALESCE(l.expected_revenue, 0)"),
+            "amount_delta": SQL("0"),
+            "period_delta": SQL("0"),
+            "lead_count": SQL("1"),
+        }
+        values = {**common, **values}
+        return SQL(", ").join(
+            SQL(
+                "(%s)::%s AS %s",
+                values.get(name, SQL("NULL")),
+                SQL(column_type),
+                SQL.identifier(name),
+            )
+            for name, column_type in self._view_columns()
+        )
+
+    def _period_sql(self, quarter):
+        """The period of the snapshot ``s`` (its quarter) and what each
+        opportunity of the snapshot (``line``) was and is in it, as the columns
+        of ``p``."""
+        return SQL(
+            """
+            %(quarter)s
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(l.expected_revenue, 0)::numeric AS new_amount,
+                       COALESCE(line.expected_revenue, 0)::numeric AS old_amount,
+                       %(open)s AS is_open,
+                       COALESCE(line.date_deadline >= q.period_start
+                                AND line.date_deadline < q.period_end, FALSE) AS in_old,
+                       COALESCE(%(open)s AND l.date_deadline >= q.period_start
+                                AND l.date_deadline < q.period_end, FALSE) AS in_new
+            ) p
+            """,
+            quarter=quarter,
+            open=self.env["crm.lead"]._funnel_state_sql("open", "l"),
+        )
+
+    def _quarter_sql(self, snapshots):
+        """The period of the snapshot ``s``: its quarter, from ``q.period_start``
+        to ``q.period_end`` (excluded); constants for ``snapshots``."""
+        if not snapshots:
+            return SQL(
+                """
+                CROSS JOIN LATERAL (
+                    SELECT date_trunc('quarter', s.date::timestamp)::date
+                               AS period_start,
+                           (date_trunc('quarter', s.date::timestamp)
+                            + interval '3 months')::date AS period_end
+                ) q
+                """
+            )
+        periods = [
+            SQL("(%s, %s::date, %s::date)", snapshot.id, *period_bounds(snapshot.date))
+            for snapshot in self.env["funnel.forecast.snapshot"]
+            .sudo()
+            .search_fetch([("id", "in", list(snapshots))], ["date"])
+        ] or [SQL("(0, NULL::date, NULL::date)")]
+        return SQL(
+            "JOIN (VALUES %s) AS q (snapshot_id, period_start, period_end)"
+            " ON q.snapshot_id = s.id",
+            SQL(", ").join(periods),
+        )
+
+    def _branch_touched(self, quarter, chosen, since):
+        """The opportunities written since the snapshot (or shortly before:
+        see _touched_sql), with their line of the snapshot when they were in
+        it, compared field by field; those not in it are new when created or
+        converted after it (and open, won or lost)."""
         Lead = self.env["crm.lead"]
-        open_now = Lead._funnel_state_sql("open", "l")
 
         def rank(category):
             return SQL(
@@ -259,102 +444,135 @@ class FunnelPipelineChangeReport(models.Model):
                 ),
             )
 
-        return SQL(
+        kind = SQL(
             """
-SELECT (u.snapshot_id::bigint << 32) + u.lead_id AS id,
-       u.snapshot_id,
-       u.snapshot_date,
-       p.period_start,
-       u.lead_id,
-       l.user_id,
-       l.team_id,
-       u.company_id,
-       rc.currency_id AS company_currency,
-       u.old_stage_id,
-       l.stage_id AS new_stage_id,
-       u.old_date_deadline,
-       l.date_deadline AS new_date_deadline,
-       u.old_forecast_category,
-       l.forecast_category AS new_forecast_category,
-       COALESCE(u.old_expected_revenue, 0) AS old_expected_revenue,
-       p.new_amount AS new_expected_revenue,
-       CASE
-           WHEN %(won)s THEN 'won'
-           WHEN %(lost)s THEN 'lost'
-           WHEN NOT p.is_open THEN 'archived'
-           WHEN NOT u.in_snapshot THEN 'new'
-           WHEN p.in_new AND NOT p.in_old THEN 'moved_in'
-           WHEN p.in_old AND NOT p.in_new THEN 'moved_out'
-           WHEN l.date_deadline < u.old_date_deadline THEN 'pulled_in'
-           WHEN l.date_deadline > u.old_date_deadline THEN 'pushed_out'
-           WHEN %(new_rank)s > %(old_rank)s THEN 'category_up'
-           WHEN %(new_rank)s < %(old_rank)s THEN 'category_down'
-           WHEN p.new_amount > u.old_expected_revenue THEN 'amount_up'
-           WHEN p.new_amount < u.old_expected_revenue THEN 'amount_down'
-           ELSE 'unchanged'
-       END AS change_kind,
-       CASE WHEN p.is_open THEN p.new_amount ELSE 0 END
-           - COALESCE(u.old_expected_revenue, 0) AS amount_delta,
-       CASE WHEN p.in_new THEN p.new_amount ELSE 0 END
-           - CASE WHEN p.in_old THEN u.old_expected_revenue ELSE 0 END
-           AS period_delta,
-       1 AS lead_count
-  FROM (
-      -- the opportunities of the snapshot, as they were
-      SELECT line.snapshot_id, s.date AS snapshot_date, s.company_id,
-             line.lead_id, TRUE AS in_snapshot, line.stage_id AS old_stage_id,
-             line.date_deadline AS old_date_deadline,
-             line.forecast_category AS old_forecast_category,
-             line.expected_revenue AS old_expected_revenue
-        FROM funnel_forecast_snapshot_line line
-        JOIN funnel_forecast_snapshot s ON s.id = line.snapshot_id
-      UNION ALL
-      -- the opportunities created or converted after it
-      SELECT s.id, s.date, s.company_id, n.id, FALSE, NULL, NULL, NULL, NULL
-        FROM funnel_forecast_snapshot s
-        JOIN crm_lead n
-          ON (n.company_id = s.company_id OR n.company_id IS NULL)
-         AND GREATEST(n.create_date, n.date_conversion) >= s.taken_at
-       WHERE (%(new_open)s OR %(new_won)s OR %(new_lost)s)
-         AND NOT EXISTS (
-             SELECT 1 FROM funnel_forecast_snapshot_line x
-              WHERE x.snapshot_id = s.id AND x.lead_id = n.id)
-  ) u
-  JOIN crm_lead l ON l.id = u.lead_id
-  JOIN res_company rc ON rc.id = u.company_id
-  CROSS JOIN LATERAL (
-      SELECT date_trunc('quarter', u.snapshot_date)::date AS period_start,
-             (date_trunc('quarter', u.snapshot_date)
-              + interval '3 months')::date AS period_end,
-             COALESCE(l.expected_revenue, 0)::numeric AS new_amount,
-             %(open)s AS is_open
-  ) p0
-  CROSS JOIN LATERAL (
-      SELECT p0.*,
-             COALESCE(u.old_date_deadline >= p0.period_start
-                      AND u.old_date_deadline < p0.period_end, FALSE) AS in_old,
-             COALESCE(p0.is_open AND l.date_deadline >= p0.period_start
-                      AND l.date_deadline < p0.period_end, FALSE) AS in_new
-  ) p
+            CASE
+                WHEN %(won)s THEN 'won'
+                WHEN %(lost)s THEN 'lost'
+                WHEN NOT p.is_open THEN 'archived'
+                WHEN line.id IS NULL THEN 'new'
+                WHEN p.in_new AND NOT p.in_old THEN 'moved_in'
+                WHEN p.in_old AND NOT p.in_new THEN 'moved_out'
+                WHEN l.date_deadline < line.date_deadline THEN 'pulled_in'
+                WHEN l.date_deadline > line.date_deadline THEN 'pushed_out'
+                WHEN %(new_rank)s > %(old_rank)s THEN 'category_up'
+                WHEN %(new_rank)s < %(old_rank)s THEN 'category_down'
+                WHEN p.new_amount > p.old_amount THEN 'amount_up'
+                WHEN p.new_amount < p.old_amount THEN 'amount_down'
+                ELSE 'unchanged'
+            END
             """,
             won=Lead._funnel_state_sql("won", "l"),
             lost=Lead._funnel_state_sql("lost", "l"),
-            open=open_now,
-            new_open=Lead._funnel_state_sql("open", "n"),
-            new_won=Lead._funnel_state_sql("won", "n"),
-            new_lost=Lead._funnel_state_sql("lost", "n"),
             new_rank=rank(SQL("l.forecast_category")),
-            old_rank=rank(SQL("u.old_forecast_category")),
+            old_rank=rank(SQL("line.forecast_category")),
+        )
+        select = self._view_select(
+            {
+                **self._old_values(),
+                "change_kind": kind,
+                "amount_delta": SQL(
+                    "CASE WHEN p.is_open THEN p.new_amount ELSE 0 END - p.old_amount"
+                ),
+                "period_delta": SQL(
+                    "CASE WHEN p.in_new THEN p.new_amount ELSE 0 END"
+                    " - CASE WHEN p.in_old THEN p.old_amount ELSE 0 END"
+                ),
+            }
+        )
+        return SQL(
+            """
+            SELECT %(select)s
+              FROM funnel_forecast_snapshot s
+              JOIN crm_lead l ON %(since)s AND %(touched)s
+              LEFT JOIN funnel_forecast_snapshot_line line
+                ON line.snapshot_id = s.id AND line.lead_id = l.id
+              %(period)s
+             WHERE %(chosen)s
+               AND (line.id IS NOT NULL
+                    OR ((l.company_id = s.company_id OR l.company_id IS NULL)
+                        AND (l.create_date >= s.taken_at
+                             OR l.date_conversion >= s.taken_at)
+                        AND (%(open)s OR %(won)s OR %(lost)s)))
+            """,
+            select=select,
+            since=since,
+            touched=self._touched_sql(),
+            period=self._period_sql(quarter),
+            chosen=chosen,
+            open=Lead._funnel_state_sql("open", "l"),
+            won=Lead._funnel_state_sql("won", "l"),
+            lost=Lead._funnel_state_sql("lost", "l"),
         )
 
-    def init(self):
-        drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL(
-                "CREATE OR REPLACE VIEW %s AS (%s)",
-                SQL.identifier(self._table),
-                self._query(),
+    def _branch_untouched(self, quarter, chosen):
+        """The opportunities of the snapshots not written since: unchanged. A
+        search for the changes leaves this branch out without reading it (its
+        kind is a constant)."""
+        return SQL(
+            "SELECT %s FROM %s %s WHERE %s AND NOT %s",
+            self._view_select(
+                {**self._old_values(), "change_kind": SQL("'unchanged'")}
+            ),
+            self._from_lines(),
+            quarter,
+            chosen,
+            self._touched_sql(),
+        )
+
+    def _old_values(self):
+        return {
+            "old_stage_id": SQL("line.stage_id"),
+            "old_date_deadline": SQL("line.date_deadline"),
+            "old_forecast_category": SQL("line.forecast_category"),
+            "old_expected_revenue": SQL("COALESCE(line.expected_revenue, 0)"),
+        }
+
+    def _from_lines(self):
+        return SQL(
+            """
+            funnel_forecast_snapshot_line line
+            JOIN funnel_forecast_snapshot s ON s.id = line.snapshot_id
+            JOIN crm_lead l ON l.id = line.lead_id
+            """
+        )
+
+    def _touched_sql(self):
+        """Whether the opportunity ``l`` may have changed since the snapshot
+        ``s``: written since it was taken, or in the day before (a transaction
+        that wrote it while the snapshot was being taken has an earlier write
+        date, and the clocks of the server and the database may differ). An
+        opportunity changes only through writes, which set its write date."""
+        return SQL(
+            "(l.write_date >= s.taken_at - %s * interval '1 hour' "
+            "OR l.write_date IS NULL)",
+            TOUCHED_MARGIN_HOURS,
+        )
+
+    def _query(self, snapshots=None):
+        """The rows of the snapshots ``snapshots`` (ids; None: of every
+        snapshot): the opportunities written since each snapshot (changed or
+        new), and those not written since (unchanged)."""
+        if snapshots is None:
+            chosen, since = SQL("TRUE"), SQL("TRUE")
+        elif not snapshots:
+            chosen, since = SQL("FALSE"), SQL("FALSE")
+        else:
+            chosen = SQL("s.id IN %s", tuple(snapshots))
+            # what may have changed since the earliest of them, as a condition
+            # on the opportunities alone (read while scanning them)
+            since = SQL(
+                "(l.write_date >= (SELECT min(taken_at) FROM funnel_forecast_snapshot"
+                " WHERE id IN %s) - %s * interval '1 hour' OR l.write_date IS NULL)",
+                tuple(snapshots),
+                TOUCHED_MARGIN_HOURS,
             )
+        quarter = self._quarter_sql(snapshots)
+        return SQL(" UNION ALL ").join(
+            [
+                self._branch_touched(quarter, chosen, since),
+                self._branch_untouched(quarter, chosen),
+            ]
         )
 
     # ------------------------------------------------------------

@@ -10,7 +10,7 @@ from odoo.tools import SQL
 
 from . import addon as addon_side
 from . import stock as stock_side
-from .common import ADDON, STOCK, log
+from .common import ADDON, STOCK, compact_leads, maintain
 from .webclient import pivot_request
 
 PIPELINE_CHANGE_GOAL = 1.5  # change pivot against stock's forecast pivot
@@ -46,6 +46,13 @@ def make_changes(env, company_id, won_stage_id):
     that the pivot compares with now), its lines and the rows changed."""
     cr = env.cr
     company = env["res.company"].browse(company_id)
+    # the seeded opportunities were created and written before the first
+    # snapshot, a week ago
+    cr.execute(
+        "UPDATE crm_lead SET create_date = create_date - interval '8 days', "
+        "write_date = write_date - interval '8 days', "
+        "date_conversion = date_conversion - interval '8 days'"
+    )
     (old,) = addon_side.take_snapshot(env, company).ids
     cr.execute(
         "UPDATE funnel_forecast_snapshot SET date = date - 7, "
@@ -62,7 +69,8 @@ def make_changes(env, company_id, won_stage_id):
     for assignment, remainders in CHANGES:
         cr.execute(
             SQL(
-                f"UPDATE crm_lead SET {assignment} "
+                f"UPDATE crm_lead SET {assignment}, "
+                "write_date = now() AT TIME ZONE 'UTC' "
                 "WHERE %(open)s AND mod(id, 50) IN %(remainders)s",
                 open=open_leads,
                 remainders=remainders,
@@ -84,15 +92,18 @@ def make_changes(env, company_id, won_stage_id):
     return old, cr.fetchone()[0], changed
 
 
-def prepare_pipeline_changes(registry, context):
+def prepare_pipeline_changes(db, context):
     """The snapshots and changes of ``make_changes`` on the addon's database,
-    committed; returns the first snapshot's id."""
-    with registry.cursor() as cr:
+    committed, then crm_lead compacted as stock's was (the changes rewrote
+    it) and the snapshot lines analyzed; returns the first snapshot's id."""
+    with Registry(db).cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
         old, context["change_lines"], context["change_rows"] = make_changes(
             env, context["company"], context["stages"][-1]
         )
         cr.commit()
+    compact_leads(db)
+    maintain(db, "VACUUM ANALYZE funnel_forecast_snapshot_line")
     return old
 
 
@@ -111,13 +122,12 @@ def change_requests(stock, addon, old):
     }
 
 
-def measure_pipeline_changes(stock, addon, context, args):
-    """The change pivot on the addon against stock's forecast pivot, as the
-    manager; return {name: measures}."""
+def measure_pipeline_changes(stock, addon, context, args, old):
+    """The change pivot on the addon since snapshot ``old`` (see
+    prepare_pipeline_changes) against stock's forecast pivot, as the manager;
+    return {name: measures}."""
     from .measures import measure_pivots  # measures reads the goals, which read us
 
-    log("  two snapshots of the open pipeline, a week apart")
-    old = prepare_pipeline_changes(Registry(args.db), context)
     requests = change_requests(stock, addon, old)
     context["pipeline_change_requests"] = requests
     return measure_pivots(
@@ -145,8 +155,9 @@ def pipeline_change_lines(context, results, describe_pivot):
         f"pipeline changes: two snapshots of the open pipeline, the first "
         f"({context['change_lines']:,} lines) dated a week back, then "
         f"{context['change_rows']:,} open opportunities changed (closing date, "
-        "amount, category, won, lost, new), then the second; the pivot compares "
-        "the first with now, against stock's forecast pivot (manager)"
+        "amount, category, won, lost, new), then the second; crm_lead then "
+        "compacted as stock's; the pivot compares the first with now, against "
+        "stock's forecast pivot (manager)"
     ]
     for side, measure in zip((STOCK, ADDON), results["pipeline_change"], strict=True):
         request = context["pipeline_change_requests"][side]
