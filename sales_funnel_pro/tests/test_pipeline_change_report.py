@@ -10,7 +10,7 @@ from .test_forecast_snapshot import ForecastSnapshotCommon
 # Monday a week after the snapshot
 NOW = "2024-03-11 10:00:00"
 BEFORE = datetime(2024, 3, 1, 10, 0)
-# kind: (amount delta, period delta)
+# opportunity (named after its kind): (owner, amount delta, period delta)
 EXPECTED = {
     "won": ("sam", -10000, -10000),
     "lost": ("sam", -5000, -5000),
@@ -26,6 +26,8 @@ EXPECTED = {
     "amount_down": ("tess", -1000, -1000),
     "unchanged": ("sam", 0, 0),
 }
+# not written since a week before the snapshot: unchanged, without comparing
+UNTOUCHED = ("tess", "unchanged", 0, 0)
 
 
 @freeze_time(NOW)
@@ -51,9 +53,10 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
     amount_up     Sam   s2     1,000 10/05 1,200 (outside the period)
     amount_down   Tess  s2     3,000 27/03 2,000
     unchanged     Sam   s2       900 19/03 probability 10 -> 30 only
+    untouched     Tess  s2       500 20/03 not written since 20 February
     ============= ===== ===== ====== ===== ========================================
 
-    The open pipeline of the period was 45,400 in the snapshot and is 28,900 now:
+    The open pipeline of the period was 45,900 in the snapshot and is 29,400 now:
     the period deltas add up to -16,500. A later snapshot of 8 March is too
     recent to be last week's.
     """
@@ -79,12 +82,18 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
                     ("amount_up", cls.s2, sam, 1000, date(2024, 5, 10)),
                     ("amount_down", cls.s2, tess, 3000, date(2024, 3, 27)),
                     ("unchanged", cls.s2, sam, 900, date(2024, 3, 19)),
+                    ("untouched", cls.s2, tess, 500, date(2024, 3, 20)),
                 )
             }
         cls._set_create_date(cls.env["crm.lead"].search([]), BEFORE)
         with freeze_time("2024-03-04 09:00:00"):
             cls.snapshot = cls._take_class()
         leads = cls.leads
+        leads["untouched"].flush_recordset()
+        cls.env.cr.execute(
+            "UPDATE crm_lead SET write_date = %s WHERE id = %s",
+            (datetime(2024, 2, 20, 10, 0), leads["untouched"].id),
+        )
         with freeze_time("2024-03-06 10:00:00"):
             leads["won"].stage_id = cls.won
             leads["lost"].action_set_lost()
@@ -155,11 +164,14 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
         }
 
     def _expected(self, reps=("sam", "tess")):
-        return {
+        expected = {
             kind: (owner, kind, amount, period)
             for kind, (owner, amount, period) in EXPECTED.items()
             if owner in reps
         }
+        if UNTOUCHED[0] in reps:
+            expected["untouched"] = UNTOUCHED
+        return expected
 
     # ------------------------------------------------------------
     # Figures
@@ -167,6 +179,10 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
 
     def test_one_kind_per_opportunity(self):
         self.assertEqual(self._rows(), self._expected())
+        # written a week before the snapshot and not since: not compared
+        self.assertEqual(
+            self.leads["untouched"].write_date, datetime(2024, 2, 20, 10, 0)
+        )
 
     def test_old_and_new_values(self):
         rows = self._report().search(self._ours())
@@ -234,18 +250,19 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
             {
                 (owner, kind): (amount, period, 1, 1)
                 for kind, (owner, amount, period) in EXPECTED.items()
-            },
+            }
+            | {("tess", "unchanged"): (0, 0, 1, 1)},
         )
         [(amount, period, count)] = self._report()._read_group(
             self._ours(), [], ["amount_delta:sum", "period_delta:sum", "__count"]
         )
-        self.assertEqual((amount, period, count), (-14300, -16500, 13))
-        # the period's open pipeline: 45,400 in the snapshot, 28,900 now
+        self.assertEqual((amount, period, count), (-14300, -16500, 14))
+        # the period's open pipeline: 45,900 in the snapshot, 29,400 now
         in_period = self.snapshot.line_ids.filtered(
             lambda line: line.date_deadline < date(2024, 4, 1)
         )
-        self.assertEqual(sum(in_period.mapped("expected_revenue")), 45400)
-        self.assertEqual(45400 + period, 28900)
+        self.assertEqual(sum(in_period.mapped("expected_revenue")), 45900)
+        self.assertEqual(45900 + period, 29400)
         [(rep_amount,)] = self._report()._read_group(
             [*self._ours(), ("user_id", "=", self.reps["tess"].id)],
             [],
@@ -259,6 +276,7 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
         )
         self.assertEqual(len(changed), 12)
         self.assertNotIn(self.leads["unchanged"], changed.lead_id)
+        self.assertNotIn(self.leads["untouched"], changed.lead_id)
 
     def test_new_opportunity_won_is_won(self):
         """A new opportunity won since is won; one converted from a lead after
@@ -375,7 +393,8 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
             {kind: kind for kind in open_changed},
         )
         self.assertEqual(
-            self._board([("funnel_change_kind", "=", False)]), leads["unchanged"]
+            self._board([("funnel_change_kind", "=", False)]),
+            leads["unchanged"] | leads["untouched"],
         )
         self.assertFalse(leads["unchanged"].funnel_change_kind)
         self.assertEqual(
