@@ -70,11 +70,23 @@ class FunnelPipelineChangeReport(models.Model):
       close in the period; their sum is the change of the period's open
       pipeline.
 
-    The salesperson and the team are the opportunity's now. The report reads
-    one snapshot per company at a time: a search that does not choose the
-    snapshot reads the snapshot of the context (``funnel_change_snapshot_id``),
-    else the latest snapshot at least a week old (else the oldest). Deleted
+    The salesperson and the team are the opportunity's now. Deleted
     opportunities leave their snapshots, and are not in the report.
+
+    Which snapshots: the report is a query (``_table_query``) of the snapshots
+    that each search is about, as constants: those its domain chooses (by
+    snapshot, or by row: a row's id holds its snapshot), else the one of the
+    context (``funnel_change_snapshot_id``), else the latest snapshot at least a
+    week old of each company (else the oldest), so that the sums never add up
+    several snapshots of a company by accident. The Pipeline Changes wizard
+    chooses one.
+
+    How it stays fast on 100,000 opportunities: an opportunity changes only
+    through writes, which set its write date. The opportunities written since
+    the snapshot (read by an index on the write date) are compared with their
+    line of the snapshot, or are new; the lines of the others are unchanged,
+    a branch of constant kind that PostgreSQL leaves out without reading it
+    when the search excludes unchanged (the default filter).
     """
 
     _name = "funnel.pipeline.change.report"
@@ -82,7 +94,7 @@ class FunnelPipelineChangeReport(models.Model):
     _auto = False
     _order = "snapshot_date desc, lead_id"
     _rec_name = "lead_id"
-    # what the view reads: flushed before the report is searched or grouped
+    # what the query reads: flushed before the report is searched or grouped
     _depends = {
         "crm.lead": [
             "active",
@@ -243,7 +255,11 @@ class FunnelPipelineChangeReport(models.Model):
         # _table_query): those the domain chooses (by snapshot or by row), else
         # the context's, else last week's
         snapshots = self._domain_snapshots(domain)
-        if snapshots is False:
+        if snapshots is None:
+            snapshots = tuple(
+                self.env["funnel.forecast.snapshot"].sudo().search([]).ids
+            )
+        elif snapshots is False:
             snapshot_id = self.env.context.get("funnel_change_snapshot_id")
             snapshots = (
                 (snapshot_id,)
@@ -303,7 +319,10 @@ class FunnelPipelineChangeReport(models.Model):
     @property
     def _table_query(self):
         # a query not made by _search reads every snapshot
-        return self._query(self.env.context.get("funnel_change_snapshot_ids"))
+        snapshots = self.env.context.get("funnel_change_snapshot_ids")
+        if snapshots is None:
+            snapshots = self.env["funnel.forecast.snapshot"].sudo().search([]).ids
+        return self._query(snapshots)
 
     def exists(self):
         # the snapshots of the rows, from their ids
@@ -402,19 +421,8 @@ class FunnelPipelineChangeReport(models.Model):
         )
 
     def _quarter_sql(self, snapshots):
-        """The period of the snapshot ``s``: its quarter, from ``q.period_start``
-        to ``q.period_end`` (excluded); constants for ``snapshots``."""
-        if not snapshots:
-            return SQL(
-                """
-                CROSS JOIN LATERAL (
-                    SELECT date_trunc('quarter', s.date::timestamp)::date
-                               AS period_start,
-                           (date_trunc('quarter', s.date::timestamp)
-                            + interval '3 months')::date AS period_end
-                ) q
-                """
-            )
+        """The period of the snapshot ``s``, one of ``snapshots``: its quarter,
+        from ``q.period_start`` to ``q.period_end`` (excluded), as constants."""
         periods = [
             SQL("(%s, %s::date, %s::date)", snapshot.id, *period_bounds(snapshot.date))
             for snapshot in self.env["funnel.forecast.snapshot"]
@@ -549,18 +557,16 @@ class FunnelPipelineChangeReport(models.Model):
             TOUCHED_MARGIN_HOURS,
         )
 
-    def _query(self, snapshots=None):
-        """The rows of the snapshots ``snapshots`` (ids; None: of every
-        snapshot): the opportunities written since each snapshot (changed or
-        new), and those not written since (unchanged)."""
-        if snapshots is None:
-            chosen, since = SQL("TRUE"), SQL("TRUE")
-        elif not snapshots:
-            chosen, since = SQL("FALSE"), SQL("FALSE")
+    def _query(self, snapshots):
+        """The rows of the snapshots ``snapshots`` (ids): the opportunities
+        written since each snapshot (changed or new), and those not written
+        since (unchanged)."""
+        if not snapshots:
+            chosen = since = SQL("FALSE")
         else:
             chosen = SQL("s.id IN %s", tuple(snapshots))
             # what may have changed since the earliest of them, as a condition
-            # on the opportunities alone (read while scanning them)
+            # on the opportunities alone (read by index)
             since = SQL(
                 "(l.write_date >= (SELECT min(taken_at) FROM funnel_forecast_snapshot"
                 " WHERE id IN %s) - %s * interval '1 hour' OR l.write_date IS NULL)",

@@ -318,6 +318,20 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
             funnel_change_snapshot_id=self.recent_snapshot.id
         ).search([("lead_id", "in", ids)])
         self.assertEqual(recent.snapshot_id, self.recent_snapshot)
+        # chosen otherwise (by date): every snapshot is read, the domain filters
+        by_date = Report.search(
+            [("snapshot_date", "=", date(2024, 3, 8)), ("lead_id", "in", ids)]
+        )
+        self.assertEqual(by_date, recent)
+        both = Report.search(
+            [
+                ("snapshot_id", "in", (self.snapshot | self.recent_snapshot).ids),
+                ("lead_id", "=", self.leads["moved_in"].id),
+            ]
+        )
+        self.assertEqual(
+            both.mapped("change_kind"), ["unchanged", "moved_in"]
+        )  # newest snapshot first
         # since 8 March only the new one changed among the open ones
         self.assertEqual(
             recent.filtered(lambda r: r.change_kind != "unchanged").lead_id,
