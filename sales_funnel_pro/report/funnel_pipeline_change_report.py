@@ -552,8 +552,7 @@ class FunnelPipelineChangeReport(models.Model):
         date, and the clocks of the server and the database may differ). An
         opportunity changes only through writes, which set its write date."""
         return SQL(
-            "(l.write_date >= s.taken_at - %s * interval '1 hour' "
-            "OR l.write_date IS NULL)",
+            "l.write_date >= s.taken_at - %s * interval '1 hour'",
             TOUCHED_MARGIN_HOURS,
         )
 
@@ -569,7 +568,7 @@ class FunnelPipelineChangeReport(models.Model):
             # on the opportunities alone (read by index)
             since = SQL(
                 "(l.write_date >= (SELECT min(taken_at) FROM funnel_forecast_snapshot"
-                " WHERE id IN %s) - %s * interval '1 hour' OR l.write_date IS NULL)",
+                " WHERE id IN %s) - %s * interval '1 hour')",
                 tuple(snapshots),
                 TOUCHED_MARGIN_HOURS,
             )
