@@ -197,7 +197,6 @@ class FunnelPipelineChangeReport(models.Model):
         help="The expected revenue now (of a won opportunity: what was won).",
     )
     amount_delta = fields.Monetary(
-        string="Amount Delta",
         currency_field="company_currency",
         readonly=True,
         help="How the opportunity changed the open pipeline: its expected revenue "
@@ -207,7 +206,6 @@ class FunnelPipelineChangeReport(models.Model):
         "and amount down take away.",
     )
     period_delta = fields.Monetary(
-        string="Period Delta",
         currency_field="company_currency",
         readonly=True,
         help="The same, counting only the open opportunities expected to close "

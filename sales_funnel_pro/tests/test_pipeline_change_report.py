@@ -420,19 +420,26 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
             self._board([("funnel_change_kind", "ilike", "new")])
 
     def test_board_filter_of_the_view(self):
-        """The board's "Since Last Week" filter is the search of the field."""
-        arch = self.env["crm.lead"].get_views(
+        """The board's "Since Last Week" filter is the search of the field, and
+        its cards show the field as a badge."""
+        views = self.env["crm.lead"].get_views(
             [
-                (
-                    self.env.ref(
-                        "sales_funnel_pro.crm_lead_view_search_funnel_forecast"
-                    ).id,
-                    "search",
+                (self.env.ref(f"sales_funnel_pro.{xmlid}").id, view_type)
+                for xmlid, view_type in (
+                    ("crm_lead_view_search_funnel_forecast", "search"),
+                    ("crm_lead_view_kanban_funnel_forecast", "kanban"),
                 )
             ]
-        )["views"]["search"]["arch"]
-        self.assertIn('name="filter_changed_since_last_week"', arch)
-        self.assertIn("funnel_change_kind", arch)
+        )["views"]
+        search = views["search"]["arch"]
+        self.assertIn(
+            '<filter string="Since Last Week" name="filter_changed_since_last_week"',
+            search,
+        )
+        self.assertIn("[('funnel_change_kind', '!=', False)]", search)
+        self.assertIn(
+            '<field name="funnel_change_kind" widget="badge"', views["kanban"]["arch"]
+        )
 
     def test_board_marker_query_count(self):
         """The marker of many cards costs the same queries as of a few: the
