@@ -1,12 +1,11 @@
 from datetime import timedelta
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..models.crm_lead_pipeline_change import CHANGE_KINDS
 from ..models.crm_stage import LEAD_FORECAST_CATEGORIES
+from .funnel_pipeline_change_common import period_bounds, top_level_terms
 
 # a snapshot is "last week's" from this age on
 REFERENCE_AGE_DAYS = 7
@@ -25,13 +24,6 @@ PERIOD_HELP = (
     "with the snapshot of the first week of the quarter to review the quarter so "
     "far, with last week's for the week's changes."
 )
-
-
-def period_bounds(day):
-    """The period of a snapshot taken on ``day``: the first day of its
-    quarter, and that of the next quarter."""
-    start = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
-    return start, start + relativedelta(months=3)
 
 
 class FunnelPipelineChangeReport(models.Model):
@@ -266,13 +258,12 @@ class FunnelPipelineChangeReport(models.Model):
             )
         row_ids = [
             row_id
-            for fname, operator, value in (
-                term for term in domain if isinstance(term, list | tuple)
-            )
+            for fname, operator, value in top_level_terms(domain)
             if fname == "id" and operator in ("=", "in")
             for row_id in (value if isinstance(value, list | tuple) else [value])
+            if isinstance(row_id, int)
         ]
-        if row_ids and "!" not in domain and "|" not in domain:
+        if row_ids:
             # the opportunities of the rows too (see _view_select), that the
             # query reads by index
             domain = [
@@ -289,21 +280,22 @@ class FunnelPipelineChangeReport(models.Model):
         """The snapshots that ``domain`` restricts the rows to, as a tuple of
         ids; None when it names them in a way not read here (then every
         snapshot is read); False when it does not name them."""
-        terms = [
+        conjuncts = top_level_terms(domain)
+        named = [
             term
             for term in domain
             if isinstance(term, list | tuple)
             and (term[0] in SNAPSHOT_FIELDS or term[0].startswith("snapshot_id."))
         ]
-        if not terms:
+        if not named:
             return False
-        if "!" in domain:
-            return None
         snapshots = set()
-        for fname, operator, value in terms:
+        for term in named:
+            fname, operator, value = term
             values = value if isinstance(value, list | tuple) else [value]
             if (
-                fname not in ("id", "snapshot_id")
+                tuple(term) not in conjuncts
+                or fname not in ("id", "snapshot_id")
                 or operator not in ("=", "in")
                 or not all(isinstance(v, int) for v in values)
             ):

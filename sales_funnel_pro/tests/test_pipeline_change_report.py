@@ -318,6 +318,31 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
             funnel_change_snapshot_id=self.recent_snapshot.id
         ).search([("lead_id", "in", ids)])
         self.assertEqual(recent.snapshot_id, self.recent_snapshot)
+        # two filters of a group (an OR) beside the snapshot: still that one
+        won_or_lost = Report.search(
+            [
+                "|",
+                ("change_kind", "=", "won"),
+                ("change_kind", "=", "lost"),
+                ("snapshot_id", "=", self.snapshot.id),
+                ("lead_id", "in", ids),
+            ]
+        )
+        self.assertEqual(won_or_lost.lead_id, self.leads["won"] | self.leads["lost"])
+        # a snapshot under an OR: every snapshot is read, the domain filters
+        either = Report.search(
+            [
+                "|",
+                ("snapshot_id", "=", self.recent_snapshot.id),
+                ("change_kind", "=", "won"),
+                ("lead_id", "in", ids),
+            ]
+        )
+        self.assertEqual(either.snapshot_id, self.snapshot | self.recent_snapshot)
+        self.assertEqual(
+            either.filtered(lambda r: r.snapshot_id == self.snapshot).lead_id,
+            self.leads["won"],
+        )
         # chosen otherwise (by date): every snapshot is read, the domain filters
         by_date = Report.search(
             [("snapshot_date", "=", date(2024, 3, 8)), ("lead_id", "in", ids)]

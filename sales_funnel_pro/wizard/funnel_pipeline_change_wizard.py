@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
+from ..report.funnel_pipeline_change_common import period_bounds
+
 
 class FunnelPipelineChangeWizard(models.TransientModel):
     """Choose the snapshot to compare the pipeline of now with, and open the
@@ -38,15 +40,14 @@ class FunnelPipelineChangeWizard(models.TransientModel):
     @api.depends("snapshot_id")
     def _compute_period(self):
         for wizard in self:
-            date = wizard.snapshot_id.date
-            wizard.period = (
-                self.env._(
-                    "Q%(quarter)s %(year)s",
-                    quarter=(date.month - 1) // 3 + 1,
-                    year=date.year,
-                )
-                if date
-                else False
+            if not wizard.snapshot_id:
+                wizard.period = False
+                continue
+            start, __ = period_bounds(wizard.snapshot_id.date)
+            wizard.period = self.env._(
+                "Q%(quarter)s %(year)s",
+                quarter=(start.month - 1) // 3 + 1,
+                year=start.year,
             )
 
     def action_open(self):
