@@ -413,11 +413,15 @@ class FunnelPipelineChangeReport(models.Model):
     def _quarter_sql(self, snapshots):
         """The period of the snapshot ``s``, one of ``snapshots``: its quarter,
         from ``q.period_start`` to ``q.period_end`` (excluded), as constants."""
+        # read once per transaction (a snapshot does not change), deleted ones
+        # left out
+        records = self.env["funnel.forecast.snapshot"].sudo().browse(snapshots)
+        records.fetch(["date"])
+        date_field = records._fields["date"]
         periods = [
             SQL("(%s, %s::date, %s::date)", snapshot.id, *period_bounds(snapshot.date))
-            for snapshot in self.env["funnel.forecast.snapshot"]
-            .sudo()
-            .search_fetch([("id", "in", list(snapshots))], ["date"])
+            for snapshot in records
+            if self.env.cache.contains(snapshot, date_field)
         ] or [SQL("(0, NULL::date, NULL::date)")]
         return SQL(
             "JOIN (VALUES %s) AS q (snapshot_id, period_start, period_end)"
