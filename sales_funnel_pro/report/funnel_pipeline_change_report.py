@@ -5,7 +5,7 @@ from odoo.tools import SQL
 
 from ..models.crm_lead_pipeline_change import CHANGE_KINDS
 from ..models.crm_stage import LEAD_FORECAST_CATEGORIES
-from .funnel_pipeline_change_common import period_bounds, top_level_terms
+from ..pipeline_change import period_bounds, top_level_terms
 
 # a snapshot is "last week's" from this age on
 REFERENCE_AGE_DAYS = 7

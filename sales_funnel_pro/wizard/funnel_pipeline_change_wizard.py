@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from ..report.funnel_pipeline_change_common import period_bounds
+from ..pipeline_change import period_bounds
 
 
 class FunnelPipelineChangeWizard(models.TransientModel):

@@ -1,5 +1,8 @@
 """What the pipeline change report and its wizard share: the period of a
-snapshot, and the terms of a domain that every row satisfies."""
+snapshot, and the terms of a domain that every row satisfies. A module of its
+own, outside the report and wizard packages: importing it defines no model
+(the order in which models are defined is the order in which their tables are
+created)."""
 
 from dateutil.relativedelta import relativedelta
 
