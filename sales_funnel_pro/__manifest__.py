@@ -1,6 +1,6 @@
 {
     "name": "Sales Funnel Pro",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.6.0",
     "category": "Sales/CRM",
     "summary": "Qualified stages with enforced exit criteria, stage history, activity "
     "log, and forecasts against targets with measured accuracy for the CRM pipeline",
@@ -15,6 +15,7 @@
         "security/funnel_target_security.xml",
         "security/funnel_job_security.xml",
         "security/funnel_capability_security.xml",
+        "security/funnel_forecast_submission_security.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/calendar_event_cron_data.xml",
@@ -42,6 +43,7 @@
         "report/funnel_pipeline_change_report_views.xml",
         "views/crm_lead_forecast_views.xml",
         "views/funnel_forecast_snapshot_views.xml",
+        "views/funnel_forecast_submission_views.xml",
         "report/funnel_accuracy_report_views.xml",
         "report/funnel_conversion_report_views.xml",
         "views/funnel_rep_benchmark_views.xml",

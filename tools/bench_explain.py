@@ -4,7 +4,7 @@ Run it on the databases that ``python3 tools/bench --keep-db`` kept (same
 ``--db``)::
 
     python3 tools/bench_explain.py --db funnel_bench
-        [--what pivot|forecast|changes|backfill]
+        [--what pivot|forecast|conversion|changes|backfill]
         [--try "CREATE INDEX ... ON funnel_activity_log ..."]
 
 - ``pivot``: opens the activity pivots of the benchmark once on each side (as
@@ -13,6 +13,8 @@ Run it on the databases that ``python3 tools/bench --keep-db`` kept (same
   from ``EXPLAIN (ANALYZE, BUFFERS)``;
 - ``forecast``: the same for the forecast pivots (stock's Forecast against
   the addon's Funnel Forecast analysis, as the manager and as a salesperson);
+- ``conversion``: the same for the conversion pivot as opened against stock's
+  Pipeline Analysis pivot as opened, as the manager;
 - ``changes``: the pipeline change pivot (since the older of the two snapshots
   that the benchmark takes; taken in the transaction when the database has
   none) against stock's forecast pivot, as the manager;
@@ -40,6 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # the package tools/bench, from this folder
 from bench import addon as addon_side  # noqa: E402
+from bench.capability import conversion_pivots  # noqa: E402
 from bench.common import (  # noqa: E402
     ADDON,
     ROOT,
@@ -63,7 +66,7 @@ def parse_args():
     )
     parser.add_argument(
         "--what",
-        choices=["pivot", "forecast", "changes", "backfill", "all"],
+        choices=["pivot", "forecast", "conversion", "changes", "backfill", "all"],
         default="all",
         help="what to explain (all)",
     )
@@ -250,6 +253,8 @@ def main():
             explain_pivots(stock, addon, args.statements)
         if args.what in ("forecast", "all"):
             explain_pivots(stock, addon, args.statements, forecast_pivots)
+        if args.what in ("conversion", "all"):
+            explain_pivots(stock, addon, args.statements, conversion_pivots)
         if args.what in ("changes", "all"):
             explain_changes(stock, addon, args.statements)
         if args.what in ("backfill", "all"):

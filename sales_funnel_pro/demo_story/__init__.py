@@ -32,8 +32,8 @@ pipeline, so that adding a story leaves the others as they are:
 - ``catalog``: offers and the words of the story;
 - ``pipeline`` and ``work``: the opportunities, their history, checks and
   activities;
-- ``forecast``: how reps forecast and the weekly snapshots (weekly forecast
-  submissions would go here);
+- ``forecast``: how reps forecast and the weekly snapshots;
+- ``calls``: the reps' weekly forecast calls and the manager's adjustments;
 - ``review`` and ``targets``: the dates of the open pipeline and the quotas;
 - ``installed_base``: the customers' equipment, the care team's year and the
   opportunities care and ageing units brought back, fed by the won deals.
@@ -41,6 +41,7 @@ pipeline, so that adding a story leaves the others as they are:
 
 from dataclasses import dataclass
 
+from .calls import tell_calls
 from .forecast import Forecaster
 from .funnel import Calendar
 from .installed_base import tell_installed_base
@@ -56,6 +57,7 @@ class Story:
     snapshots: list  # of forecast.Snapshot
     targets: list  # of targets.Target
     installed_base: object = None  # installed_base.InstalledBase
+    calls: list = None  # of calls.Call
 
 
 def tell(cast, today, seed=SEED):
@@ -70,4 +72,5 @@ def tell(cast, today, seed=SEED):
         snapshots,
         plan_targets(cast, calendar),
         tell_installed_base(cast, leads, seed),
+        tell_calls(cast, leads, snapshots, calendar, seed),
     )

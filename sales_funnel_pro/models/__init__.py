@@ -21,6 +21,8 @@ from . import funnel_target
 from . import funnel_stage_win_rate
 from . import funnel_forecast_snapshot
 from . import funnel_forecast_snapshot_line
+from . import funnel_forecast_submission
+from . import funnel_forecast_submission_current
 from . import funnel_demo_generator
 from . import res_company
 from . import res_config_settings

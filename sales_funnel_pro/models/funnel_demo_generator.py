@@ -138,6 +138,8 @@ class DemoWriter:
         self.write_next_activities(pairs)
         self.write_targets(story.targets)
         self.write_snapshots(story.snapshots, pairs)
+        if story.calls:
+            self.write_calls(story.calls, story.calendar)
         if story.installed_base:
             InstalledBaseWriter(self).write_installed_base(
                 story.installed_base, pairs, CATEGORIES
@@ -412,5 +414,55 @@ class DemoWriter:
                 }
                 for snapshot, record in zip(snapshots, records, strict=True)
                 for line in snapshot.lines
+            ]
+        )
+
+    def write_calls(self, calls, calendar):
+        """The reps' weekly forecast calls, then the manager's adjustments, with
+        the system's figures of their moment (see demo_story.calls)."""
+        Submission = self.env["funnel.forecast.submission"].sudo()
+
+        def values(call):
+            user = self.users[call.rep.key]
+            figures = call.figures
+            return {
+                "user_id": user.id,
+                "team_id": self.teams[call.rep.team],
+                "company_id": self.company.id,
+                "submitted_by_id": user.id,
+                "date": self.moment(call.moment),
+                "period_type": "month",
+                "period_start": calendar.month_start(call.month),
+                "commit_amount": call.commit,
+                "best_case_amount": call.best_case,
+                "note": call.note,
+                "system_won": figures["won"],
+                "system_commit": figures["commit"],
+                "system_best_case": figures["best_case"],
+                "system_pipeline": figures["pipeline"],
+                "system_weighted_probability": figures["probability"],
+                "system_weighted_stage": figures["stage"],
+                "system_weighted_historical": figures["history"],
+            }
+
+        records = Submission._load_calls([values(call) for call in calls])
+        adjusted = [
+            (call, record)
+            for call, record in zip(calls, records, strict=True)
+            if call.adjustment
+        ]
+        manager = self.users[MANAGER].id
+        Submission._load_calls(
+            [
+                {
+                    **values(call),
+                    "submission_id": record.id,
+                    "submitted_by_id": manager,
+                    "date": self.moment(call.adjustment[0]),
+                    "commit_amount": call.adjustment[1],
+                    "best_case_amount": call.adjustment[2],
+                    "note": call.adjustment[3],
+                }
+                for call, record in adjusted
             ]
         )

@@ -260,8 +260,9 @@ class FunnelRepBenchmark(models.Model):
     previous_trend_score = _rate("Trend (Previous)", "In the window before.")
     collaboration_score = _rate(
         "Collaboration",
-        "团队协同: share of the closed opportunities on which a colleague logged "
-        "an activity, in percent.",
+        "团队协同: share of the closed opportunities a colleague worked on, in "
+        "percent: a colleague logged an activity on it, or found it (an "
+        "opportunity handed over by after-sales care or another salesperson).",
     )
     previous_collaboration_score = _rate(
         "Collaboration (Previous)", "In the window before."

@@ -89,8 +89,9 @@ WITH c AS (
            COALESCE(h.expected_revenue, 0) AS amount,
            EXTRACT(EPOCH FROM h.date_in
                    - COALESCE(l.date_conversion, l.create_date)) / 86400 AS days,
-           EXISTS (SELECT 1 FROM funnel_activity_log g
-                    WHERE g.lead_id = h.lead_id AND g.user_id <> h.user_id)
+           COALESCE(l.referred_by_id <> h.user_id, FALSE)
+               OR EXISTS (SELECT 1 FROM funnel_activity_log g
+                           WHERE g.lead_id = h.lead_id AND g.user_id <> h.user_id)
                AS helped
       FROM funnel_stage_history h
       JOIN crm_lead l ON l.id = h.lead_id

@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
+from odoo.tools.sql import create_index
 
 from .crm_stage import LEAD_FORECAST_CATEGORIES
 
@@ -151,6 +152,12 @@ class FunnelStageHistory(models.Model):
         "back to an earlier one, was won, lost, or (a lost opportunity) restored. "
         "Empty while the opportunity is still there.",
     )
+    got_past = fields.Boolean(
+        readonly=True,
+        help="The opportunity got past this stage after entering it: it left it "
+        "for a later stage or was won, or reached a later stage after going back. "
+        "Kept on every move; the conversion report reads it on first passes.",
+    )
     gate_waived = fields.Boolean(readonly=True)
     waive_reason = fields.Text(readonly=True)
     skipped_criteria = fields.Text(
@@ -158,6 +165,17 @@ class FunnelStageHistory(models.Model):
         help="Exit criteria that were unmet when the opportunity left its stage "
         "under a warning gate.",
     )
+
+    def init(self):
+        # the conversion report's implied passes (jumps over stages) are read from
+        # the few rows that made one, not from a scan of the history
+        create_index(
+            self.env.cr,
+            "funnel_stage_history_implied_pass_index",
+            self._table,
+            ["date_in"],
+            where="is_first_pass AND stage_rank > prior_top_rank + 1",
+        )
 
     def _read_group_select(self, aggregate_spec, query):
         # a current stay has no duration yet: keep it out of averages and extremes
@@ -276,6 +294,8 @@ class FunnelStageHistory(models.Model):
                                    EXTRACT(EPOCH FROM %(now)s - h.date_in)::numeric
                                    / 86400, 1),
                                exit_kind = e.kind,
+                               got_past = h.got_past
+                                   OR e.kind IN ('advanced', 'won'),
                                write_date = %(now)s,
                                write_uid = %(uid)s
                           FROM unnest(%(ids)s::int[], %(kinds)s::varchar[])
@@ -298,29 +318,43 @@ class FunnelStageHistory(models.Model):
             parts.append(
                 SQL(
                     """
-                    %(lead_in)s stage_order AS (%(stage_order)s)
+                    %(lead_in)s stage_order AS (%(stage_order)s),
+                    opened AS (
+                        SELECT %(new_columns)s, top.rank AS top_rank,
+                               COALESCE(COALESCE(new.stage_rank, so.rank)
+                                        > COALESCE(top.rank, -1), FALSE)
+                                   AS is_first_pass
+                          FROM unnest(%(arrays)s) AS new(%(columns)s)
+                          LEFT JOIN stage_order so ON so.id = new.stage_id
+                          LEFT JOIN LATERAL (
+                              SELECT max(p.stage_rank) AS rank
+                                FROM funnel_stage_history p
+                               WHERE p.lead_id = new.lead_id
+                          ) top ON TRUE
+                    ),
+                    -- a first pass further than ever: the opportunity got past
+                    -- the stages of its earlier stays (the current one: closed)
+                    got_past AS (
+                        UPDATE funnel_stage_history h
+                           SET got_past = TRUE
+                          FROM opened o
+                         WHERE o.is_first_pass AND h.lead_id = o.lead_id
+                           AND NOT h.is_open AND NOT h.got_past
+                           AND h.stage_rank < o.stage_rank
+                    )
                     INSERT INTO funnel_stage_history (
                         %(columns)s, is_first_pass, prior_top_rank, is_open,
-                        gate_waived, moved_by_id,
+                        got_past, gate_waived, moved_by_id,
                         create_uid, create_date, write_uid, write_date)
-                    SELECT %(new_columns)s,
-                           COALESCE(COALESCE(new.stage_rank, so.rank)
-                                    > COALESCE(top.rank, -1), FALSE),
-                           top.rank,
-                           TRUE, FALSE, %(uid)s,
+                    SELECT %(columns)s, is_first_pass, top_rank,
+                           TRUE, FALSE, FALSE, %(uid)s,
                            %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM unnest(%(arrays)s) AS new(%(columns)s)
-                      LEFT JOIN stage_order so ON so.id = new.stage_id
-                      LEFT JOIN LATERAL (
-                          SELECT max(p.stage_rank) AS rank
-                            FROM funnel_stage_history p
-                           WHERE p.lead_id = new.lead_id
-                      ) top ON TRUE
+                      FROM opened
                     """,
                     lead_in=SQL(",") if parts else SQL("WITH"),
                     columns=columns,
                     new_columns=SQL(", ").join(
-                        SQL("COALESCE(new.stage_rank, so.rank)")
+                        SQL("COALESCE(new.stage_rank, so.rank) AS stage_rank")
                         if name == "stage_rank"
                         else SQL.identifier("new", name)
                         for name in ROW_COLUMNS
@@ -343,6 +377,7 @@ class FunnelStageHistory(models.Model):
                 "is_open",
                 "days_in_stage",
                 "exit_kind",
+                "got_past",
                 "write_date",
                 "write_uid",
             ]

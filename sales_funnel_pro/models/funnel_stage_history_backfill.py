@@ -152,12 +152,13 @@ UPDATE crm_lead l SET backward_move_count = b.moves
 
     @api.model
     def _fill_pass_columns(self):
-        """Fill ``stage_rank``, ``is_first_pass``, ``prior_top_rank`` and
-        ``exit_kind`` of the rows
-        of every opportunity that has a row without stage rank, in one statement,
-        as ``_write_rows`` would have: the rank of the stage today, a first pass
-        when no earlier row of the opportunity was in this stage or a later one,
-        and the exit told by the row that follows.
+        """Fill ``stage_rank``, ``is_first_pass``, ``prior_top_rank``,
+        ``exit_kind`` and ``got_past`` of the rows of every opportunity that has
+        a row without stage rank, in one statement, as ``_write_rows`` would
+        have: the rank of the stage today, a first pass when no earlier row of
+        the opportunity was in this stage or a later one, the exit told by the
+        row that follows, got past when it advanced, was won or a later row is
+        further.
 
         :return: the number of rows written
         """
@@ -181,6 +182,9 @@ filled AS (
            max(rank) OVER (
                PARTITION BY lead_id ORDER BY date_in, id
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS top_before,
+           max(rank) OVER (
+               PARTITION BY lead_id ORDER BY date_in, id
+               ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS top_after,
            lead(event) OVER w AS next_event,
            lead(is_backward) OVER w AS next_backward
       FROM ranked
@@ -194,7 +198,11 @@ UPDATE funnel_stage_history h
            WHEN f.is_open OR f.next_event IS NULL THEN NULL
            WHEN f.next_event <> 'enter' THEN f.next_event
            WHEN f.next_backward THEN 'regressed'
-           ELSE 'advanced' END
+           ELSE 'advanced' END,
+       got_past = NOT f.is_open AND (
+           COALESCE(f.top_after > f.rank, FALSE)
+           OR (f.next_event = 'enter' AND NOT f.next_backward)
+           OR f.next_event IS NOT DISTINCT FROM 'won')
   FROM filled f
  WHERE f.id = h.id
                 """,
@@ -203,7 +211,39 @@ UPDATE funnel_stage_history h
         )
         written = self.env.cr.rowcount
         self.invalidate_model(
-            ["stage_rank", "is_first_pass", "prior_top_rank", "exit_kind"]
+            ["stage_rank", "is_first_pass", "prior_top_rank", "exit_kind", "got_past"]
         )
         _logger.info("Stage history: rank, first pass and exit of %s rows", written)
+        return written
+
+    @api.model
+    def _fill_got_past(self):
+        """Fill ``got_past`` of every row, in one statement, as ``_write_rows``
+        keeps it: the stay ended by advancing or a win, or the opportunity reached
+        a later stage afterwards. For the databases upgraded from a version
+        without it.
+
+        :return: the number of rows written
+        """
+        self.flush_model()
+        self.env.cr.execute(
+            """
+WITH filled AS (
+    SELECT id, NOT is_open AND (
+               exit_kind IN ('advanced', 'won')
+               OR COALESCE(max(stage_rank) OVER (
+                   PARTITION BY lead_id ORDER BY date_in, id
+                   ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+                   > stage_rank, FALSE)) AS got_past
+      FROM funnel_stage_history
+)
+UPDATE funnel_stage_history h
+   SET got_past = COALESCE(f.got_past, FALSE)
+  FROM filled f
+ WHERE f.id = h.id AND h.got_past IS DISTINCT FROM COALESCE(f.got_past, FALSE)
+            """
+        )
+        written = self.env.cr.rowcount
+        self.invalidate_model(["got_past"])
+        _logger.info("Stage history: got past filled on %s rows", written)
         return written

@@ -21,7 +21,20 @@ FORECASTS = {
     "forecast_commit": ("accuracy_commit", "bias_commit"),
     "forecast_best_case": ("accuracy_best_case", "bias_best_case"),
 }
-AMOUNTS = ("expected_revenue", "closed_revenue", "actual_revenue", *FORECASTS)
+# the calls (funnel.forecast.submission) -> their accuracy and bias fields,
+# measured against the actual of the salespeople who made a call
+CALL_FORECASTS = {
+    "forecast_submitted": ("accuracy_submitted", "bias_submitted"),
+    "forecast_adjusted": ("accuracy_adjusted", "bias_adjusted"),
+}
+AMOUNTS = (
+    "expected_revenue",
+    "closed_revenue",
+    "actual_revenue",
+    "call_actual_revenue",
+    *FORECASTS,
+    *CALL_FORECASTS,
+)
 # the columns of the target rows
 TARGET_AMOUNTS = ("target_amount", "team_target_amount", "covered_target_amount")
 # the group's actual and target, per snapshot
@@ -117,6 +130,16 @@ class FunnelAccuracyReport(models.Model):
             "user_id",
         ],
         "funnel.forecast.snapshot": ["company_id", "date", "taken_at"],
+        "funnel.forecast.submission": [
+            "commit_amount",
+            "company_id",
+            "date",
+            "kind",
+            "period_start",
+            "period_type",
+            "team_id",
+            "user_id",
+        ],
         "funnel.forecast.snapshot.line": [
             "date_deadline",
             "expected_revenue",
@@ -142,6 +165,14 @@ class FunnelAccuracyReport(models.Model):
         **{
             bias: Bias(forecast, "actual_revenue")
             for forecast, (__, bias) in FORECASTS.items()
+        },
+        **{
+            accuracy: Accuracy(forecast, "call_actual_revenue")
+            for forecast, (accuracy, __) in CALL_FORECASTS.items()
+        },
+        **{
+            bias: Bias(forecast, "call_actual_revenue")
+            for forecast, (__, bias) in CALL_FORECASTS.items()
         },
         "slip_rate": Ratio("slipped_count", "line_count", digits=1),
         **{fname: PerSnapshot(fname, row_type="target") for fname in TARGET_AMOUNTS},
@@ -247,6 +278,27 @@ class FunnelAccuracyReport(models.Model):
         "Closed + the expected revenue of the open opportunities in the Commit or "
         "Best Case category.",
     )
+    forecast_submitted = _amount(
+        "Rep's Call",
+        "The commit the salesperson submitted for the period: their latest call "
+        "made before the period started, else their latest one (a quarter's call "
+        "counts a third in each of its months without a call of their own).",
+    )
+    forecast_adjusted = _amount(
+        "Manager's Call",
+        "The commit of the sales manager's latest adjustment of the salesperson's "
+        "call for the period (made before the period started, else the latest), "
+        "else the salesperson's call; spread over a quarter as the rep's call.",
+    )
+    call_actual_revenue = _amount(
+        "Actual (Called)",
+        "Revenue won in the period by the salespeople who made a call for it: the "
+        "actual the calls are measured against.",
+    )
+    accuracy_submitted = _accuracy("Rep's Call")
+    accuracy_adjusted = _accuracy("Manager's Call")
+    bias_submitted = _bias("Rep's Call")
+    bias_adjusted = _bias("Manager's Call")
     accuracy_probability = _accuracy("Probability")
     accuracy_stage = _accuracy("Stage Win Rate")
     accuracy_historical = _accuracy("Historical Win Rate")
@@ -292,7 +344,11 @@ class FunnelAccuracyReport(models.Model):
             SQL("%s AS %s", self._figure_row_sql(fname, "a"), SQL.identifier(fname))
             for fname in (
                 "slip_rate",
-                *(figure for pair in FORECASTS.values() for figure in pair),
+                *(
+                    figure
+                    for pair in (*FORECASTS.values(), *CALL_FORECASTS.values())
+                    for figure in pair
+                ),
             )
         )
         target_amounts = SQL(",").join(
@@ -352,6 +408,7 @@ actual AS (
      GROUP BY s.id, date_trunc('month', w.date_closed), w.user_id, w.team_id,
               s.company_id
 ),
+%(calls)s,
 combined AS (
     SELECT snapshot_id, period, user_id, team_id, company_id, line_count,
            slipped_count, COALESCE(expected_revenue, 0) AS expected_revenue,
@@ -360,12 +417,22 @@ combined AS (
            COALESCE(open_historical, 0) AS open_historical,
            COALESCE(open_commit, 0) AS open_commit,
            COALESCE(open_best_case, 0) AS open_best_case,
-           0 AS actual_revenue, 0 AS closed_revenue
+           0 AS actual_revenue, 0 AS closed_revenue,
+           0 AS forecast_submitted, 0 AS forecast_adjusted, FALSE AS has_call
       FROM forecast
     UNION ALL
     SELECT snapshot_id, period, user_id, team_id, company_id, 0, 0, 0, 0, 0, 0, 0,
-           0, actual_revenue, closed_revenue
+           0, actual_revenue, closed_revenue, 0, 0, FALSE
       FROM actual
+    UNION ALL
+    -- the calls of the months that the snapshot forecasts
+    SELECT s.id, cm.period, cm.user_id, cm.team_id, cm.company_id,
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, cm.submitted, cm.adjusted, TRUE
+      FROM snapshot s
+      JOIN call_month cm
+        ON cm.company_id = s.company_id
+       AND cm.period >= s.first_period
+       AND cm.period < s.first_period + interval '12 months'
 ),
 aggregated AS (
     SELECT 'forecast' AS row_type,
@@ -383,7 +450,14 @@ aggregated AS (
            NULL::numeric AS target_amount,
            NULL::numeric AS team_target_amount,
            NULL::numeric AS covered_target_amount,
-           NULL::numeric AS target
+           NULL::numeric AS target,
+           SUM(c.forecast_submitted) AS forecast_submitted,
+           SUM(c.forecast_adjusted) AS forecast_adjusted,
+           -- what the salesperson won in the period, if they made a call for it
+           -- (in any of their teams)
+           CASE WHEN bool_or(bool_or(c.has_call)) OVER (
+                    PARTITION BY c.snapshot_id, c.period, c.user_id, c.company_id)
+                THEN SUM(c.actual_revenue) ELSE 0 END AS call_actual_revenue
       FROM combined c
      GROUP BY c.snapshot_id, c.period, c.user_id, c.team_id, c.company_id
     UNION ALL
@@ -391,7 +465,7 @@ aggregated AS (
     SELECT 'target', s.id, tm.month, tm.user_id, tm.team_id, tm.company_id,
            0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
            %(target_amounts)s,
-           tm.amount
+           tm.amount, 0, 0, 0
       FROM snapshot s
       JOIN funnel_target_month tm
         ON tm.company_id = s.company_id
@@ -429,6 +503,9 @@ SELECT row_number() OVER (
        a.team_target_amount,
        a.covered_target_amount,
        a.target,
+       a.forecast_submitted,
+       a.forecast_adjusted,
+       a.call_actual_revenue,
        NULL::numeric AS attainment,
        %(row_figures)s
   FROM aggregated a
@@ -439,6 +516,62 @@ SELECT row_number() OVER (
             won=Lead._funnel_state_sql("won", "w"),
             target_amounts=target_amounts,
             row_figures=row_figures,
+            calls=self._calls_query(),
+        )
+
+    def _calls_query(self):
+        """The CTEs of the calls: ``call_month`` holds, per company, salesperson,
+        team and month, the rep's call (``submitted``) and the manager's
+        (``adjusted``) for the month; a quarter's call counts a third in each
+        of its months that has no call of its own."""
+        return SQL(
+            """
+rep_call AS (
+    -- the latest call made before the period started, else the latest one
+    SELECT DISTINCT ON (sub.company_id, sub.user_id, sub.period_type,
+                        sub.period_start)
+           sub.company_id, sub.user_id, sub.team_id, sub.period_type,
+           sub.period_start, sub.commit_amount
+      FROM funnel_forecast_submission sub
+     WHERE sub.kind = 'submission' AND sub.user_id IS NOT NULL
+     ORDER BY sub.company_id, sub.user_id, sub.period_type, sub.period_start,
+              sub.date < sub.period_start DESC, sub.date DESC, sub.id DESC
+),
+manager_call AS (
+    SELECT DISTINCT ON (sub.company_id, sub.user_id, sub.period_type,
+                        sub.period_start)
+           sub.company_id, sub.user_id, sub.period_type, sub.period_start,
+           sub.commit_amount
+      FROM funnel_forecast_submission sub
+     WHERE sub.kind = 'adjustment' AND sub.user_id IS NOT NULL
+     ORDER BY sub.company_id, sub.user_id, sub.period_type, sub.period_start,
+              sub.date < sub.period_start DESC, sub.date DESC, sub.id DESC
+),
+call_month AS (
+    SELECT c.company_id, c.user_id, c.team_id, m.period,
+           c.commit_amount / m.months AS submitted,
+           COALESCE(a.commit_amount, c.commit_amount) / m.months AS adjusted
+      FROM rep_call c
+      LEFT JOIN manager_call a
+        ON a.company_id = c.company_id AND a.user_id = c.user_id
+       AND a.period_type = c.period_type AND a.period_start = c.period_start
+     CROSS JOIN LATERAL (
+          SELECT month::date AS period,
+                 CASE WHEN c.period_type = 'quarter' THEN 3 ELSE 1 END AS months
+            FROM generate_series(
+                     c.period_start,
+                     c.period_start + CASE WHEN c.period_type = 'quarter'
+                                           THEN interval '2 months'
+                                           ELSE interval '0 months' END,
+                     interval '1 month') AS month
+     ) m
+     WHERE c.period_type = 'month'
+        OR NOT EXISTS (
+            SELECT 1 FROM rep_call mc
+             WHERE mc.period_type = 'month' AND mc.company_id = c.company_id
+               AND mc.user_id = c.user_id AND mc.period_start = m.period)
+)
+            """
         )
 
     def init(self):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.sql import drop_view_if_exists
 
@@ -38,6 +38,7 @@ class FunnelConversionReport(models.Model):
 
     _name = "funnel.conversion.report"
     _inherit = "funnel.report.figures"
+    _group_by_ids = True
     _description = "Stage Conversion Analysis"
     _auto = False
     _order = "date_pass desc, id desc"
@@ -61,6 +62,7 @@ class FunnelConversionReport(models.Model):
             "company_id",
             "expected_revenue",
             "exit_kind",
+            "got_past",
             "is_first_pass",
             "lead_id",
             "prior_top_rank",
@@ -182,6 +184,19 @@ class FunnelConversionReport(models.Model):
     )
 
     # ------------------------------------------------------------
+    # Grouping
+    # ------------------------------------------------------------
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), *args, **kwargs):
+        # The view has about two rows per opportunity, and PostgreSQL would spend
+        # longer compiling its grouped queries (JIT, chosen for their estimated
+        # cost) than running them: it is left out. The groups by many2one are
+        # grouped by ids (_group_by_ids).
+        self.env.cr.execute(SQL("SET LOCAL jit = off"))
+        return super()._read_group(domain, groupby, aggregates, *args, **kwargs)
+
+    # ------------------------------------------------------------
     # The view
     # ------------------------------------------------------------
 
@@ -190,32 +205,17 @@ class FunnelConversionReport(models.Model):
         return SQL(
             """
 WITH stage_order AS (%(stage_order)s),
--- the furthest stage reached (the last first pass) by the opportunities whose
--- first stay somewhere ended by going back, lost or restored: the few that may
--- have got past the stage later
-furthest AS (
-    SELECT lead_id, max(stage_rank) AS top_rank
-      FROM funnel_stage_history
-     WHERE is_first_pass AND lead_id IN (
-           SELECT lead_id FROM funnel_stage_history
-            WHERE is_first_pass AND exit_kind IN ('regressed', 'lost', 'restored'))
-     GROUP BY lead_id
-),
 passed AS (
-    -- the stages entered; a first stay that did not end by advancing or a win
-    -- advanced if the opportunity got past the stage later
+    -- the stages entered: got past them if the stay ended by advancing or a
+    -- win, or if the opportunity reached a later stage afterwards
     SELECT h.id::bigint * 1000 AS id, h.lead_id, h.stage_id, h.stage_rank,
            h.date_in AS date_pass, FALSE AS is_skipped,
            CASE WHEN h.date_out IS NOT NULL THEN h.days_in_stage END
                AS days_first_stay,
            h.user_id, h.team_id, h.company_id, h.expected_revenue,
-           CASE WHEN h.exit_kind IN ('advanced', 'won') THEN TRUE
-                WHEN h.exit_kind IS NULL THEN FALSE
-                ELSE COALESCE(f.top_rank > h.stage_rank, FALSE)
-           END AS got_past
+           h.got_past
       FROM funnel_stage_history h
       JOIN crm_stage s ON s.id = h.stage_id
-      LEFT JOIN furthest f ON f.lead_id = h.lead_id
      WHERE h.is_first_pass AND s.is_won IS NOT TRUE
     UNION ALL
     -- the stages jumped past: the opportunity got past them

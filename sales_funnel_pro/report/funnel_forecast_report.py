@@ -58,6 +58,7 @@ class FunnelForecastReport(models.Model):
 
     _name = "funnel.forecast.report"
     _inherit = "funnel.report.target"
+    _group_by_ids = True
     _description = "Sales Forecast Analysis"
     _auto = False
     _order = "date_closing, id"
@@ -313,79 +314,6 @@ class FunnelForecastReport(models.Model):
         if fname == "needs_date":
             return undated
         return SQL("(CASE WHEN NOT %s THEN %s END)", undated, date_closing)
-
-    # ------------------------------------------------------------
-    # Figures of a group
-    # ------------------------------------------------------------
-
-    @api.model
-    def _read_group(
-        self,
-        domain,
-        groupby=(),
-        aggregates=(),
-        having=(),
-        offset=0,
-        limit=None,
-        order=None,
-    ):
-        # Groups by a many2one (salesperson, team, stage ...) are ordered as its
-        # model orders its records. For that the ORM joins the model to every row
-        # of the report and groups by its order columns too: PostgreSQL then
-        # sorts all the rows, and does not aggregate them in parallel. When the
-        # groups are ordered as grouped and not limited (the pivot and the
-        # graph), they are grouped by ids and sorted here instead.
-        groupby = list(groupby)
-        many2one = any(
-            spec in self._fields and self._fields[spec].type == "many2one"
-            for spec in groupby
-        )
-        if limit or offset or not many2one or order != ",".join(groupby):
-            return super()._read_group(
-                domain, groupby, aggregates, having, offset, limit, order
-            )
-        rows = super()._read_group(domain, groupby, aggregates, having)
-        return sorted(rows, key=self._forecast_group_sort_key(groupby, rows))
-
-    def _forecast_group_sort_key(self, groupby, rows):
-        """The key sorting ``rows`` as the ORM orders groups by ``groupby``:
-        many2one groups as their model orders its records (one search per
-        many2one), the others by value; empty groups last."""
-        ranks = {}
-        for index, spec in enumerate(groupby):
-            field = self._fields.get(spec)
-            if field and field.type == "many2one":
-                records = self.env[field.comodel_name].union(
-                    *(row[index] for row in rows)
-                )
-                ordered = (
-                    records.sudo()
-                    .with_context(active_test=False)
-                    .search([("id", "in", records.ids)])
-                )
-                ranks[index] = {
-                    record_id: rank for rank, record_id in enumerate(ordered.ids)
-                }
-        booleans = {
-            index
-            for index, spec in enumerate(groupby)
-            if spec in self._fields and self._fields[spec].type == "boolean"
-        }
-
-        def sort_key(row):
-            key = []
-            for index in range(len(groupby)):
-                value = row[index]
-                if index in ranks:
-                    rank = ranks[index].get(value.id, len(ranks[index]))
-                    key.append((0, rank) if value else (1, 0))
-                elif index in booleans or (value is not None and value is not False):
-                    key.append((0, value))
-                else:
-                    key.append((1, 0))
-            return key
-
-        return sort_key
 
     # ------------------------------------------------------------
     # View

@@ -10,7 +10,7 @@ Operands are column names (the group's sum of the column; on a row, the column) 
 other figures.
 """
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.models import parse_read_group_spec
 from odoo.tools import SQL
 
@@ -199,6 +199,92 @@ class FunnelReportFigures(models.AbstractModel):
     # {field name: Figure}: the fields whose aggregate is their figure computed
     # from the totals of the group
     _figures = {}
+    # True: the pivot's and graph's groups by many2one are grouped by ids and put
+    # in order afterwards (see _read_group)
+    _group_by_ids = False
+
+    # ------------------------------------------------------------
+    # Groups ordered by their records, grouped by ids
+    # ------------------------------------------------------------
+
+    @api.model
+    def _read_group(
+        self,
+        domain,
+        groupby=(),
+        aggregates=(),
+        having=(),
+        offset=0,
+        limit=None,
+        order=None,
+    ):
+        # Groups by a many2one (salesperson, team, stage ...) are ordered as its
+        # model orders its records. For that the ORM joins the model to every row
+        # of the report and groups by its order columns too: PostgreSQL then
+        # sorts all the rows, and does not aggregate them in parallel. When the
+        # groups are ordered as grouped and not limited (the pivot and the
+        # graph), they are grouped by ids and sorted here instead.
+        groupby = list(groupby)
+        many2one = any(
+            spec in self._fields and self._fields[spec].type == "many2one"
+            for spec in groupby
+        )
+        if (
+            not self._group_by_ids
+            or limit
+            or offset
+            or not many2one
+            or order != ",".join(groupby)
+        ):
+            return super()._read_group(
+                domain, groupby, aggregates, having, offset, limit, order
+            )
+        rows = super()._read_group(domain, groupby, aggregates, having)
+        return sorted(rows, key=self._group_sort_key(groupby, rows))
+
+    def _group_sort_key(self, groupby, rows):
+        """The key sorting ``rows`` as the ORM orders groups by ``groupby``:
+        many2one groups as their model orders its records (one search per
+        many2one), the others by value; empty groups last."""
+        ranks = {}
+        for index, spec in enumerate(groupby):
+            field = self._fields.get(spec)
+            if field and field.type == "many2one":
+                records = self.env[field.comodel_name].union(
+                    *(row[index] for row in rows)
+                )
+                ordered = (
+                    records.sudo()
+                    .with_context(active_test=False)
+                    .search([("id", "in", records.ids)])
+                )
+                ranks[index] = {
+                    record_id: rank for rank, record_id in enumerate(ordered.ids)
+                }
+        booleans = {
+            index
+            for index, spec in enumerate(groupby)
+            if spec in self._fields and self._fields[spec].type == "boolean"
+        }
+
+        def sort_key(row):
+            key = []
+            for index in range(len(groupby)):
+                value = row[index]
+                if index in ranks:
+                    rank = ranks[index].get(value.id, len(ranks[index]))
+                    key.append((0, rank) if value else (1, 0))
+                elif index in booleans or (value is not None and value is not False):
+                    key.append((0, value))
+                else:
+                    key.append((1, 0))
+            return key
+
+        return sort_key
+
+    # ------------------------------------------------------------
+    # Figures
+    # ------------------------------------------------------------
 
     def _figure_row_sql(self, fname, alias):
         """The figure ``fname`` of one row, in SQL on the columns of ``alias``
@@ -227,7 +313,12 @@ class FunnelReportFigures(models.AbstractModel):
 
 class Percentile(Figure):
     """The ``fraction`` percentile (0.5: the median) of a column's values in the
-    group (``percentile_cont``, empty values left out); on a row, its value."""
+    group (``percentile_cont``, empty values left out); on a row, its value.
+
+    The values of each group are gathered (``array_agg``) and sorted apart: an
+    ordered-set aggregate in the grouped query itself would make PostgreSQL sort
+    all the rows of the report by the groups first, where gathering lets it hash
+    them."""
 
     def __init__(self, column, fraction, digits=1):
         self.column, self.fraction, self.digits = column, fraction, digits
@@ -237,7 +328,11 @@ class Percentile(Figure):
         if total is column:
             return values
         value = SQL(
-            "percentile_cont(%s) WITHIN GROUP (ORDER BY %s)", self.fraction, values
+            "(SELECT percentile_cont(%s) WITHIN GROUP (ORDER BY v)"
+            " FROM unnest(array_agg(%s) FILTER (WHERE %s IS NOT NULL)) AS v)",
+            self.fraction,
+            values,
+            values,
         )
         return _rounded(value, self.digits)
 

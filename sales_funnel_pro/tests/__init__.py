@@ -24,4 +24,6 @@ from . import test_capability_history
 from . import test_conversion_report
 from . import test_rep_benchmark
 from . import test_ui_capability
+from . import test_forecast_submission
+from . import test_forecast_call_accuracy
 from . import test_pipeline_change_report

@@ -132,3 +132,50 @@ class TestCapabilityHistory(FunnelCommon):
         self.assertEqual(script.fill_pass_columns(self.env), 7)
         self.assertEqual(self._passes(lead), expected)
         self.assertEqual(script.fill_pass_columns(self.env), 0)
+
+    def _jump_back_and_lose(self):
+        """s1 → s3 (skipping s2) → s2 (back) → lost; returns the opportunity."""
+        with freeze_time(T0):
+            lead = self._create_lead("Fell back")
+        for day, values in enumerate(
+            [{"stage_id": self.s3.id}, {"stage_id": self.s2.id}, {"active": False}],
+            start=1,
+        ):
+            with freeze_time(_at(day)):
+                lead.write(values)
+        return lead
+
+    def test_got_past_on_every_event(self):
+        """A stay got past its stage when it advanced or was won, or when the
+        opportunity reached a later stage afterwards; a current stay has not."""
+        story = self._story()
+        # every stay of the story led further: the win is past them all
+        self.assertEqual(self._rows(story).mapped("got_past"), [True] * 6 + [False])
+        lead = self._jump_back_and_lose()
+        # s1 advanced; s3 went back, s2 was lost: neither got past its stage
+        self.assertEqual(
+            self._rows(lead).mapped("got_past"), [True, False, False, False]
+        )
+        # restored, then moved to s4: past s3 and s2 now, the lost stay too
+        with freeze_time(_at(5)):
+            lead.active = True
+        with freeze_time(_at(6)):
+            lead.stage_id = self.s4
+        self.assertEqual(self._rows(lead).mapped("got_past"), [True] * 5 + [False])
+
+    def test_migration_fills_got_past(self):
+        """Rows written before 1.6 get the got past the live path keeps; a
+        second run writes nothing."""
+        leads = self._story() | self._jump_back_and_lose()
+        expected = {lead: self._rows(lead).mapped("got_past") for lead in leads}
+        self.env["funnel.stage.history"].flush_model()
+        self.env.cr.execute(
+            "UPDATE funnel_stage_history SET got_past = NULL WHERE lead_id IN %s",
+            [tuple(leads.ids)],
+        )
+        self.env["funnel.stage.history"].invalidate_model(["got_past"])
+        migration("18.0.1.6.0").migrate(self.env.cr, "18.0.1.5.0")
+        self.env["funnel.stage.history"].invalidate_model(["got_past"])
+        for lead in leads:
+            self.assertEqual(self._rows(lead).mapped("got_past"), expected[lead])
+        self.assertEqual(self.env["funnel.stage.history"]._fill_got_past(), 0)

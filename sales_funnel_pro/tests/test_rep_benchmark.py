@@ -181,6 +181,39 @@ class TestRepBenchmark(CapabilityCommon):
         self.assertEqual(tess_s3.cumulative_rate, 45.0)
         self.assertEqual(tess_s3.team_cumulative_rate, 45.0)
 
+    def test_collaboration(self):
+        """团队协同: Sam's closed opportunities that a colleague worked on: found
+        by Tess (handed over) or with an activity Tess logged; his own activity
+        and his own finds do not count."""
+        deals = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search(
+                [("user_id", "=", self.user_salesman.id), ("date_closed", "!=", False)],
+                order="id",
+            )
+        )
+        self.assertEqual(len(deals), 60)
+        deals[:6].referred_by_id = self.user_salesman_2
+        deals[6:8].referred_by_id = self.user_salesman
+        call = self.env.ref("mail.mail_activity_data_call")
+        self.env["funnel.activity.log"].create(
+            [
+                {"lead_id": deal.id, "user_id": user.id, "activity_type_id": call.id}
+                for deal, user in [
+                    (deals[10], self.user_salesman_2),
+                    (deals[11], self.user_salesman_2),
+                    (deals[12], self.user_salesman_2),
+                    # found by Tess and helped by her: counted once
+                    (deals[0], self.user_salesman_2),
+                    (deals[13], self.user_salesman),
+                ]
+            ]
+        )
+        self.Benchmark._rebuild()
+        # 6 found by Tess + 3 helped by her, of 60 closed
+        self.assertEqual(self._row(self.user_salesman).collaboration_score, 15.0)
+
     def test_rebuild_is_idempotent(self):
         def snapshot():
             fields = [

@@ -43,11 +43,10 @@ def absent_defaults(env, action_xmlid):
     } - names
 
 
-def measure_capability(stock, addon, context, args):
-    """The conversion pivot against stock's Pipeline Analysis, as the manager;
-    the rebuild of the rep benchmark on the addon; return {name: measures}."""
-    from .measures import measure_pivots  # measures reads the goals, which read us
-
+def conversion_pivots(stock, addon):
+    """The conversion pivot measured: [(key, user, {side: request}, label)]:
+    as CRM > Reporting > Rep Capability opens it, against stock's Pipeline
+    Analysis as opened, both as the manager."""
     requests = {
         STOCK: pivot_request(
             stock.manager,
@@ -56,13 +55,17 @@ def measure_capability(stock, addon, context, args):
         ),
         ADDON: pivot_request(addon.manager, *CONVERSION_PIVOT),
     }
-    context["conversion_requests"] = requests
-    results = measure_pivots(
-        [stock, addon],
-        [("conversion", "manager", requests, "as opened")],
-        args.repeat,
-        "conversion pivot",
-    )
+    return [("conversion", "manager", requests, "as opened")]
+
+
+def measure_capability(stock, addon, context, args):
+    """The conversion pivot against stock's Pipeline Analysis, as the manager;
+    the rebuild of the rep benchmark on the addon; return {name: measures}."""
+    from .measures import measure_pivots  # measures reads the goals, which read us
+
+    pivots = conversion_pivots(stock, addon)
+    context["conversion_requests"] = pivots[0][2]
+    results = measure_pivots([stock, addon], pivots, args.repeat, "conversion pivot")
 
     def rebuild(side):
         def operation():

@@ -92,11 +92,13 @@ export class FunnelForecastKanbanController extends crmKanbanView.Controller {
             replacement: { horizons: [], columns: {} },
         });
         useSubEnv({ funnelForecastSums: this.forecastSums });
+        // the user's forecast call for the current period (funnel_board_status)
+        this.callStatus = useState({ loaded: false, days: false, stale: false });
         let sumsLoaded;
         const { onWillLoadRoot, onRootLoaded } = this.model.hooks;
         this.model.hooks.onWillLoadRoot = (config) => {
             onWillLoadRoot(config);
-            sumsLoaded = this.loadForecastSums(config);
+            sumsLoaded = Promise.all([this.loadForecastSums(config), this.loadCallStatus()]);
         };
         this.model.hooks.onRootLoaded = async () => {
             await onRootLoaded();
@@ -119,6 +121,45 @@ export class FunnelForecastKanbanController extends crmKanbanView.Controller {
             context,
         });
         Object.assign(this.forecastSums, sums);
+    }
+
+    async loadCallStatus() {
+        const status = await this.model.orm.call(
+            "funnel.forecast.submission",
+            "funnel_board_status",
+            []
+        );
+        Object.assign(this.callStatus, status, { loaded: true });
+    }
+
+    /** "Submitted today", "Not updated for 9 days", "No forecast submitted" */
+    get callStatusLabel() {
+        const { days } = this.callStatus;
+        if (days === false) {
+            return _t("No forecast submitted for this period");
+        }
+        if (days === 0) {
+            return _t("Forecast submitted today");
+        }
+        return _t("Not updated for %s days", days);
+    }
+
+    /** The user's call: "Commit 13k · Best case 19k", and the manager's commit */
+    get callAmountsLabel() {
+        const { days, commit, best_case, adjusted_commit, currency_id } = this.callStatus;
+        if (days === false) {
+            return "";
+        }
+        const format = (amount) =>
+            formatCurrency(amount, currency_id, { humanReadable: true, digits: [69, 0] });
+        let label = _t("Commit %(commit)s · Best case %(best_case)s", {
+            commit: format(commit),
+            best_case: format(best_case),
+        });
+        if (adjusted_commit !== commit) {
+            label += " · " + _t("Manager %(commit)s", { commit: format(adjusted_commit) });
+        }
+        return label;
     }
 
     formatReplacement(amount) {
