@@ -82,8 +82,11 @@ class FunnelPipelineChangeReport(models.Model):
     """
 
     _name = "funnel.pipeline.change.report"
+    _inherit = "funnel.report.figures"
     _description = "Pipeline Changes Analysis"
     _auto = False
+    # the pivot's groups by salesperson or team: by ids, ordered afterwards
+    _group_by_ids = True
     _order = "snapshot_date desc, lead_id"
     _rec_name = "lead_id"
     # what the query reads: flushed before the report is searched or grouped
