@@ -15,9 +15,11 @@ def post_init_hook(env):
 
 
 def uninstall_hook(env):
-    """Drop the forecast's indexes of crm_lead and the function of their
-    condition (PostgreSQL drops the rest with the module's columns and views)."""
+    """Drop the forecast's and the pipeline changes' indexes of crm_lead and
+    the function of their condition (PostgreSQL drops the rest with the
+    module's columns and views)."""
     env["crm.lead"]._funnel_drop_forecast_indexes(function=True)
+    env["crm.lead"]._funnel_drop_change_indexes()
 
 
 def fill_lead_fields(env):

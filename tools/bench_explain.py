@@ -4,7 +4,7 @@ Run it on the databases that ``python3 tools/bench --keep-db`` kept (same
 ``--db``)::
 
     python3 tools/bench_explain.py --db funnel_bench
-        [--what pivot|forecast|conversion|backfill]
+        [--what pivot|forecast|conversion|changes|backfill]
         [--try "CREATE INDEX ... ON funnel_activity_log ..."]
 
 - ``pivot``: opens the activity pivots of the benchmark once on each side (as
@@ -15,6 +15,9 @@ Run it on the databases that ``python3 tools/bench --keep-db`` kept (same
   the addon's Funnel Forecast analysis, as the manager and as a salesperson);
 - ``conversion``: the same for the conversion pivot as opened against stock's
   Pipeline Analysis pivot as opened, as the manager;
+- ``changes``: the pipeline change pivot (since the older of the two snapshots
+  that the benchmark takes; taken in the transaction when the database has
+  none) against stock's forecast pivot, as the manager;
 - ``backfill``: runs ``funnel.activity.log._backfill_from_messages`` on an
   emptied log, its INSERT under ``EXPLAIN (ANALYZE, BUFFERS)``, and prints the
   plan and where the time goes: the SELECT, the insert itself (table and index
@@ -48,6 +51,7 @@ from bench.common import (  # noqa: E402
     is_bench_database,
 )
 from bench.measures import activity_pivots, forecast_pivots  # noqa: E402
+from bench.pipeline_change import change_requests, make_changes  # noqa: E402
 from bench.runs import Side  # noqa: E402
 from bench.webclient import load_pivot  # noqa: E402
 
@@ -62,7 +66,7 @@ def parse_args():
     )
     parser.add_argument(
         "--what",
-        choices=["pivot", "forecast", "conversion", "backfill", "all"],
+        choices=["pivot", "forecast", "conversion", "changes", "backfill", "all"],
         default="all",
         help="what to explain (all)",
     )
@@ -147,10 +151,12 @@ def try_statements(side, statements):
         side.cr.execute(statement)
 
 
-def explain_pivots(stock, addon, statements, pivots=activity_pivots):
+def explain_pivots(stock, addon, statements, pivots=activity_pivots, setup=None):
     for key, user, requests, label in pivots(stock, addon):
         for side in (stock, addon):
             try_statements(side, statements if side is addon else [])
+            if setup and side is addon:
+                setup(side)
             env = getattr(side, user)
             with Explaining(side.cr, lambda query: "GROUP BY" in query) as explained:
                 load_pivot(env, requests[side.label])
@@ -162,6 +168,36 @@ def explain_pivots(stock, addon, statements, pivots=activity_pivots):
             )
             for index, (text, plan) in enumerate(explained.plans, 1):
                 print_plan(f"query {index}", text, plan)
+
+
+def older_snapshot(addon):
+    """The older of the benchmark's two snapshots, None without them."""
+    addon.cr.execute(
+        "SELECT id FROM funnel_forecast_snapshot ORDER BY date, id LIMIT 2"
+    )
+    ids = [row[0] for row in addon.cr.fetchall()]
+    return ids[0] if len(ids) == 2 else None
+
+
+def explain_changes(stock, addon, statements):
+    """The pipeline change pivot since the older snapshot, against stock's
+    forecast pivot; the snapshots taken in the transaction when there are
+    none (before each run of the addon's pivot: the runs are rolled back)."""
+    old = older_snapshot(addon)
+    requests = change_requests(stock, addon, old or 0)
+    setup = None
+    if old is None:
+        addon.cr.execute("SELECT id FROM crm_stage WHERE is_won ORDER BY id LIMIT 1")
+        won = addon.cr.fetchone()[0]
+
+        def setup(side):
+            taken, __, __ = make_changes(side.root, side.manager.company.id, won)
+            requests[ADDON] = change_requests(stock, side, taken)[ADDON]
+
+    def pivots(stock, addon):
+        return [("pipeline_change", "manager", requests, "since last week")]
+
+    explain_pivots(stock, addon, statements, pivots, setup)
 
 
 def explain_backfill(addon, statements):
@@ -219,6 +255,8 @@ def main():
             explain_pivots(stock, addon, args.statements, forecast_pivots)
         if args.what in ("conversion", "all"):
             explain_pivots(stock, addon, args.statements, conversion_pivots)
+        if args.what in ("changes", "all"):
+            explain_changes(stock, addon, args.statements)
         if args.what in ("backfill", "all"):
             explain_backfill(addon, args.statements)
     finally:

@@ -41,3 +41,4 @@ from . import funnel_activity_log_care
 from . import mail_activity_care
 from . import funnel_job_life_phase
 from . import ir_module_module
+from . import crm_lead_pipeline_change

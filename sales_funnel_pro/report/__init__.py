@@ -9,3 +9,4 @@ from . import funnel_conversion_report
 from . import funnel_forecast_installed_base
 from . import funnel_handoff_report
 from . import funnel_care_coverage_report
+from . import funnel_pipeline_change_report

@@ -26,3 +26,4 @@ from . import test_rep_benchmark
 from . import test_ui_capability
 from . import test_forecast_submission
 from . import test_forecast_call_accuracy
+from . import test_pipeline_change_report

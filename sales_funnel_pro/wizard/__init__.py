@@ -6,3 +6,4 @@ from . import funnel_lead_import
 from . import funnel_lead_mass_update
 from . import funnel_handover_wizard
 from . import funnel_opportunity_found
+from . import funnel_pipeline_change_wizard

@@ -83,6 +83,13 @@ the pre-commit hooks such as mail tracking, not the commit itself):
   Pipeline opens it, as the manager;
 - rep benchmark: ``funnel.rep.benchmark._rebuild()``, as the nightly cron runs
   it (addon only);
+- pipeline change pivot: after all other measures, two snapshots of the
+  addon's open pipeline, the first dated a week back, one open opportunity in
+  five changed between them (closing date, amount, category, won, lost, new);
+  ``funnel.pipeline.change.report`` as the Pipeline Changes wizard opens it
+  on the first snapshot (salesperson × change kind, amount and period deltas,
+  count, default filter "Changed"), against stock's forecast pivot as the
+  manager;
 - backfills: ``funnel.stage.history._backfill_from_tracking()`` over all
   opportunities, ``funnel.activity.log._backfill_from_messages()`` over the
   done activities of the chatter.
@@ -92,7 +99,8 @@ opportunities under 60 s; activity pivot within 1.5x of stock (with
 ``--activities`` 1,000,000); forecast pivot within 1.5x of stock; snapshot of
 100,000 open opportunities under 10 s (scaled linearly from the open ones of the
 run); historical win rates over 1,000,000 history rows under 10 s; conversion
-pivot within 1.5x of stock's Pipeline Analysis; rep benchmark rebuild under 30 s.
+pivot within 1.5x of stock's Pipeline Analysis; rep benchmark rebuild under 30 s;
+pipeline change pivot within 1.5x of stock's forecast pivot.
 The script
 exits 0 once the table is printed, whether the goals are met or not. A second
 table splits each median into the CPU time of this process (the Python side of
@@ -114,6 +122,8 @@ The package, by concern:
   forecast, snapshot, win rates, backfills);
 - ``capability``: the conversion pivot and the rep benchmark rebuild, their
   goals and lines of the tables;
+- ``pipeline_change``: the two snapshots, the changes between them and the
+  pipeline change pivot, its goal and lines of the tables;
 - ``goals``: the goals and the printed tables;
 - ``main``: the command line and the order of the steps (``__main__`` runs it).
 """

@@ -6,6 +6,7 @@ import os
 
 from .capability import capability_lines, capability_rows
 from .common import ADDON, STOCK
+from .pipeline_change import pipeline_change_lines, pipeline_change_rows
 from .runs import Measure
 from .seed import ACTIVITY_MIX
 
@@ -184,6 +185,7 @@ def report(args, context, results, backfills, install, applied, loads):
     )
 
     rows.extend(capability_rows(results, row))
+    pipeline_change_rows(results, row)
 
     scaled = backfill.time * BACKFILL_GOAL_N / args.n
     backfill_verdict = "pass" if scaled < BACKFILL_GOAL_S else "FAIL"
@@ -226,6 +228,7 @@ def report(args, context, results, backfills, install, applied, loads):
         ("rates", "historical win rates"),
         ("conversion", "conversion pivot"),
         ("rep_benchmark", "rep benchmark rebuild"),
+        ("pipeline_change", "pipeline change pivot"),
     ):
         measures = results[key]
         if isinstance(measures, Measure):  # measured on the addon only
@@ -302,6 +305,7 @@ def report(args, context, results, backfills, install, applied, loads):
         f"rows, {context['log_rows']:,} activity log rows): {install:.1f} s",
         *activity_lines(args, context, results, log_backfill),
         *capability_lines(context, results, describe_pivot),
+        *pipeline_change_lines(context, results, describe_pivot),
         f"professional funnel template applied on the seeded pipeline (creates "
         f"and evaluates {context['checks']:,} checks): {applied:.1f} s",
         f"kanban card fields: stock {context['kanban_fields'][STOCK]}, addon "

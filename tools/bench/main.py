@@ -32,6 +32,7 @@ from .measures import (
     measure_log_backfill,
     measure_operations,
 )
+from .pipeline_change import measure_pipeline_changes, prepare_pipeline_changes
 from .runs import Side
 from .seed import pick_opportunities, seed, seed_activities
 from .stock import create_crm_database
@@ -179,6 +180,15 @@ def run(args):
         context["lead_table_compacted"] = {
             side.label: side.table_size("crm_lead") for side in (stock, addon)
         }
+    finally:
+        stock.close()
+        addon.close()
+    log("measuring the pipeline changes (changes the addon's opportunities)")
+    old = prepare_pipeline_changes(args.db, context)
+    stock = Side(STOCK, Registry(stock_db), context)
+    addon = Side(ADDON, Registry(args.db), context)
+    try:
+        results.update(measure_pipeline_changes(stock, addon, context, args, old))
     finally:
         stock.close()
         addon.close()
