@@ -203,3 +203,42 @@ class FunnelForecastSubmission(models.Model):
             "adjusted_commit": latest.adjusted_commit_amount,
             "currency_id": latest.currency_id.id,
         }
+
+    @api.model
+    def funnel_board_team_status(self):
+        """What the forecast board shows a sales manager of the salespeople's
+        calls for the month or the quarter under way: {"reps": the members of
+        the company's sales teams, "stale": how many of them have not called
+        for 7 days or more, or not at all}; {} for the other users."""
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            return {}
+        company = self.env.company
+        reps = (
+            self.env["crm.team.member"]
+            .sudo()
+            .search([("crm_team_id.company_id", "in", (company.id, False))])
+            .user_id.filtered(lambda user: company in user.company_ids)
+        )
+        if not reps:
+            return {}
+        today = fields.Date.context_today(self)
+        latest = dict(
+            self.sudo()._read_group(
+                [
+                    ("kind", "=", "submission"),
+                    ("user_id", "in", reps.ids),
+                    ("company_id", "=", company.id),
+                    ("period_start", "<=", today),
+                    ("period_end", ">=", today),
+                ],
+                ["user_id"],
+                ["date:max"],
+            )
+        )
+        now = fields.Datetime.now()
+        stale = [
+            rep
+            for rep in reps
+            if rep not in latest or (now - latest[rep]).days >= STALE_DAYS
+        ]
+        return {"reps": len(reps), "stale": len(stale)}

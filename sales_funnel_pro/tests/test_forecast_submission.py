@@ -328,6 +328,16 @@ class TestForecastSubmission(SubmissionCommon):
             )
             Lea = self.Submission.with_user(self.user_all_leads)
             self.assertEqual(Lea.funnel_board_status(), {"days": False, "stale": True})
+            # a sales manager sees the team's: Sam called 4 days ago, Tess 9;
+            # the members of the other teams are left out
+            self.env["crm.team.member"].search(
+                [("user_id", "not in", (self.user_salesman | self.user_salesman_2).ids)]
+            ).unlink()
+            team_status = self.Submission.with_user(self.user_manager)
+            self.assertEqual(
+                team_status.funnel_board_team_status(), {"reps": 2, "stale": 1}
+            )
+            self.assertEqual(Lea.funnel_board_team_status(), {})
             # Sam calls again: his older call is no longer current, the flag clears
             again = self._submit(self.user_salesman)
             self.env.invalidate_all()

@@ -94,11 +94,17 @@ export class FunnelForecastKanbanController extends crmKanbanView.Controller {
         useSubEnv({ funnelForecastSums: this.forecastSums });
         // the user's forecast call for the current period (funnel_board_status)
         this.callStatus = useState({ loaded: false, days: false, stale: false });
+        // a sales manager's: how many salespeople have not called for a week
+        this.teamStatus = useState({ reps: 0, stale: 0 });
         let sumsLoaded;
         const { onWillLoadRoot, onRootLoaded } = this.model.hooks;
         this.model.hooks.onWillLoadRoot = (config) => {
             onWillLoadRoot(config);
-            sumsLoaded = Promise.all([this.loadForecastSums(config), this.loadCallStatus()]);
+            sumsLoaded = Promise.all([
+                this.loadForecastSums(config),
+                this.loadCallStatus(),
+                this.loadTeamStatus(),
+            ]);
         };
         this.model.hooks.onRootLoaded = async () => {
             await onRootLoaded();
@@ -130,6 +136,30 @@ export class FunnelForecastKanbanController extends crmKanbanView.Controller {
             []
         );
         Object.assign(this.callStatus, status, { loaded: true });
+    }
+
+    async loadTeamStatus() {
+        const status = await this.model.orm.call(
+            "funnel.forecast.submission",
+            "funnel_board_team_status",
+            []
+        );
+        Object.assign(this.teamStatus, { reps: 0, stale: 0 }, status);
+    }
+
+    /** "2 of 5 salespeople not updated for 7+ days" */
+    get teamStatusLabel() {
+        return _t("%(stale)s of %(reps)s salespeople not updated for 7+ days", {
+            stale: this.teamStatus.stale,
+            reps: this.teamStatus.reps,
+        });
+    }
+
+    /** The current calls not updated for a week, in Forecast Calls */
+    openStaleCalls() {
+        return this.actionService.doAction("sales_funnel_pro.funnel_forecast_submission_action", {
+            additionalContext: { search_default_filter_stale: 1 },
+        });
     }
 
     /** "Submitted today", "Not updated for 9 days", "No forecast submitted" */

@@ -1,5 +1,8 @@
 import { registry } from "@web/core/registry";
-import { openCrmSteps } from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
+import {
+    openCrmSteps,
+    openForecastBoardSteps,
+} from "@sales_funnel_pro/../tests/tours/funnel_tour_utils";
 
 // tests/test_ui_forecast_call.py: Sam Salesman called 5,000 for this month.
 const CALL = ".o_data_row:contains('Sam Salesman'):contains('Call')";
@@ -8,6 +11,16 @@ registry.category("web_tour.tours").add("sales_funnel_pro_forecast_adjust_tour",
     url: "/odoo",
     steps: () => [
         ...openCrmSteps(),
+        ...openForecastBoardSteps(),
+        {
+            content: "The board tells the manager how many salespeople have not called",
+            trigger: ".o_funnel_team_call_status:contains('salespeople not updated for 7+ days')",
+            run: "click",
+        },
+        {
+            content: "Their calls open, filtered on the week-old ones",
+            trigger: ".o_searchview_facet:contains('Not Updated for 7+ Days')",
+        },
         {
             content: "Open the reporting menu",
             trigger: ".o_menu_sections button:contains('Reporting')",
