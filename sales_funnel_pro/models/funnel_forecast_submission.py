@@ -42,6 +42,16 @@ REPORT_AMOUNTS = {
 STALE_DAYS = 7
 
 
+def _system_figure(string, name):
+    """A figure of the system stored with the call, as it was when it was made."""
+    return fields.Monetary(
+        string=string,
+        compute="_compute_system_figures",
+        store=True,
+        help=SYSTEM_FIGURES[name],
+    )
+
+
 class FunnelForecastSubmission(models.Model):
     """The forecast call: a salesperson's commit and best case for a month or a
     quarter (or a sales manager's roll-up for a team), with the system's own
@@ -158,47 +168,18 @@ class FunnelForecastSubmission(models.Model):
         "included. Prefilled with the won revenue plus the Commit and Best Case "
         "categories.",
     )
-    system_won = fields.Monetary(
-        string="System: Won",
-        compute="_compute_system_figures",
-        store=True,
-        help=SYSTEM_FIGURES["system_won"],
+    system_won = _system_figure("System: Won", "system_won")
+    system_commit = _system_figure("System: Commit", "system_commit")
+    system_best_case = _system_figure("System: Best Case", "system_best_case")
+    system_pipeline = _system_figure("System: Pipeline", "system_pipeline")
+    system_weighted_probability = _system_figure(
+        "System: Weighted by Probability", "system_weighted_probability"
     )
-    system_commit = fields.Monetary(
-        string="System: Commit",
-        compute="_compute_system_figures",
-        store=True,
-        help=SYSTEM_FIGURES["system_commit"],
+    system_weighted_stage = _system_figure(
+        "System: Weighted by Stage", "system_weighted_stage"
     )
-    system_best_case = fields.Monetary(
-        string="System: Best Case",
-        compute="_compute_system_figures",
-        store=True,
-        help=SYSTEM_FIGURES["system_best_case"],
-    )
-    system_pipeline = fields.Monetary(
-        string="System: Pipeline",
-        compute="_compute_system_figures",
-        store=True,
-        help=SYSTEM_FIGURES["system_pipeline"],
-    )
-    system_weighted_probability = fields.Monetary(
-        string="System: Weighted by Probability",
-        compute="_compute_system_figures",
-        store=True,
-        help=SYSTEM_FIGURES["system_weighted_probability"],
-    )
-    system_weighted_stage = fields.Monetary(
-        string="System: Weighted by Stage",
-        compute="_compute_system_figures",
-        store=True,
-        help=SYSTEM_FIGURES["system_weighted_stage"],
-    )
-    system_weighted_historical = fields.Monetary(
-        string="System: Weighted by History",
-        compute="_compute_system_figures",
-        store=True,
-        help=SYSTEM_FIGURES["system_weighted_historical"],
+    system_weighted_historical = _system_figure(
+        "System: Weighted by History", "system_weighted_historical"
     )
     note = fields.Text(
         help="What the call rests on; for an adjustment, the reason (required)."

@@ -172,6 +172,18 @@ class FunnelCommon(TransactionCase):
             }
         )
 
+    def _other_company_user(self, login, groups):
+        """Another company, and a user of it alone in ``groups``; returns both."""
+        other = self.env["res.company"].create({"name": "Other Calibration Co."})
+        user = mail_new_test_user(
+            self.env,
+            login=login,
+            groups=groups,
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        return other, user
+
     def _tick(self, lead, *criteria):
         """Tick the checklist ``criteria`` of ``lead`` as its salesperson."""
         checks = lead.check_ids.filtered(lambda c: c.criterion_id in criteria)

@@ -3,8 +3,6 @@ from datetime import date, datetime
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .common import FIXTURE_REASON, FunnelCommon
 
 # a Monday morning
@@ -317,13 +315,8 @@ class TestForecastSnapshot(ForecastSnapshotCommon):
     def test_multi_company(self):
         """A user of another company sees neither the snapshots nor the lines of
         this one; a manager taking a snapshot takes it for his companies."""
-        other = self.env["res.company"].create({"name": "Other Calibration Co."})
-        other_manager = mail_new_test_user(
-            self.env,
-            login="funnel_other_manager",
-            groups="sales_team.group_sale_manager",
-            company_id=other.id,
-            company_ids=[(6, 0, other.ids)],
+        other, other_manager = self._other_company_user(
+            "funnel_other_manager", "sales_team.group_sale_manager"
         )
         other_lead = self.env["crm.lead"].create(
             {

@@ -3,8 +3,6 @@ from datetime import date, datetime
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import freeze_time, users
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
 from .test_forecast_snapshot import ForecastSnapshotCommon
 
 # Monday a week after the snapshot
@@ -511,13 +509,8 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
         self.assertEqual(self._rows(), self._expected())
 
     def test_multi_company(self):
-        other = self.env["res.company"].create({"name": "Other Calibration Co."})
-        other_rep = mail_new_test_user(
-            self.env,
-            login="funnel_other_rep",
-            groups="sales_team.group_sale_salesman_all_leads",
-            company_id=other.id,
-            company_ids=[(6, 0, other.ids)],
+        other, other_rep = self._other_company_user(
+            "funnel_other_rep", "sales_team.group_sale_salesman_all_leads"
         )
         with freeze_time("2024-03-04 09:00:00"):
             lead = self.env["crm.lead"].create(
