@@ -1,4 +1,5 @@
 from contextlib import contextmanager
+from datetime import date
 
 from odoo.modules.migration import load_script
 from odoo.modules.module import get_module_path
@@ -183,6 +184,25 @@ class FunnelCommon(TransactionCase):
             company_ids=[(6, 0, other.ids)],
         )
         return other, user
+
+    def _other_company_deal(self, **values):
+        """Another company, an all-leads salesperson of it alone, and their
+        opportunity of 300 closing on 29 March 2024; returns the three."""
+        other, rep = self._other_company_user(
+            "funnel_other_rep", "sales_team.group_sale_salesman_all_leads"
+        )
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Other company's deal",
+                "type": "opportunity",
+                "company_id": other.id,
+                "user_id": rep.id,
+                "expected_revenue": 300,
+                "date_deadline": date(2024, 3, 29),
+                **values,
+            }
+        )
+        return other, rep, lead
 
     def _tick(self, lead, *criteria):
         """Tick the checklist ``criteria`` of ``lead`` as its salesperson."""

@@ -478,21 +478,8 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
         self.assertEqual(self._rows(), EXPECTED)
 
     def test_multi_company(self):
-        other, other_rep = self._other_company_user(
-            "funnel_other_rep", "sales_team.group_sale_salesman_all_leads"
-        )
         with freeze_time("2024-03-04 09:00:00"):
-            lead = self.env["crm.lead"].create(
-                {
-                    "name": "Other company's deal",
-                    "type": "opportunity",
-                    "company_id": other.id,
-                    "user_id": other_rep.id,
-                    "expected_revenue": 300,
-                    "probability": 50,
-                    "date_deadline": date(2024, 3, 29),
-                }
-            )
+            other, other_rep, lead = self._other_company_deal(probability=50)
             theirs = self.env["funnel.forecast.snapshot"]._take_snapshots(other)
         self.assertEqual(theirs.line_ids.lead_id, lead)
         env = self.env(user=other_rep, context={"allowed_company_ids": other.ids})

@@ -509,20 +509,8 @@ class TestPipelineChangeReport(ForecastSnapshotCommon):
         self.assertEqual(self._rows(), self._expected())
 
     def test_multi_company(self):
-        other, other_rep = self._other_company_user(
-            "funnel_other_rep", "sales_team.group_sale_salesman_all_leads"
-        )
         with freeze_time("2024-03-04 09:00:00"):
-            lead = self.env["crm.lead"].create(
-                {
-                    "name": "Other company's deal",
-                    "type": "opportunity",
-                    "company_id": other.id,
-                    "user_id": other_rep.id,
-                    "expected_revenue": 300,
-                    "date_deadline": date(2024, 3, 29),
-                }
-            )
+            other, other_rep, lead = self._other_company_deal()
             self._set_create_date(lead, BEFORE)
             theirs = self.env["funnel.forecast.snapshot"]._take_snapshots(other)
         lead.expected_revenue = 450
