@@ -127,17 +127,6 @@ class TestForecastAccuracy(ForecastSnapshotCommon):
         cls.key = {cls.snapshot_1: S1, cls.snapshot_2: S2}
 
     @classmethod
-    def _deal(cls, name, stage, user, revenue, probability, deadline):
-        return cls._create_lead(
-            name,
-            stage=stage,
-            user=user,
-            expected_revenue=revenue,
-            probability=probability,
-            date_deadline=deadline,
-        )
-
-    @classmethod
     def _take_class(cls):
         return cls.env["funnel.forecast.snapshot"]._take_snapshots(cls.env.company)
 

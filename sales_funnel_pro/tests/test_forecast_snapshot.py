@@ -33,6 +33,19 @@ class ForecastSnapshotCommon(FunnelCommon):
         )
 
     @classmethod
+    def _deal(cls, name, stage, user, revenue, probability, deadline):
+        """An opportunity of ``user`` in ``stage``, of ``revenue`` at
+        ``probability`` %, expected to close on ``deadline``."""
+        return cls._create_lead(
+            name,
+            stage=stage,
+            user=user,
+            expected_revenue=revenue,
+            probability=probability,
+            date_deadline=deadline,
+        )
+
+    @classmethod
     def _win_rate_values(cls, stage, team, rate):
         won = round(rate / 5)
         return {

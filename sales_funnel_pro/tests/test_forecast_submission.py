@@ -56,17 +56,6 @@ class SubmissionCommon(ForecastSnapshotCommon):
         cls._deal("f", cls.s4, sam, 5000, 70, date(2024, 6, 10))
         cls._deal("g", cls.s4, tess, 7000, 90, date(2024, 5, 20))
 
-    @classmethod
-    def _deal(cls, name, stage, user, revenue, probability, deadline):
-        return cls._create_lead(
-            name,
-            stage=stage,
-            user=user,
-            expected_revenue=revenue,
-            probability=probability,
-            date_deadline=deadline,
-        )
-
     def _submit(self, user, **values):
         return self.Submission.with_user(user).create(
             {"user_id": user.id, "period_start": MAY, **values}
