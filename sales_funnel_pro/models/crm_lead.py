@@ -17,6 +17,10 @@ stacks the classes so that the last one imported runs first (outermost):
 6. ``crm_lead_gate_create.py``: the gates of the start, for an opportunity
    created (copied, imported) directly in a later stage, or a lead converted
    there.
+
+Three more files add what the forecast board and the hand-off read beside the
+cards, without a ``create``/``write`` of their own: ``crm_lead_handoff.py``,
+``crm_lead_replacement.py`` and ``crm_lead_pipeline_change.py``.
 """
 
 from odoo import api, models

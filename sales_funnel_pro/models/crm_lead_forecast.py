@@ -92,14 +92,23 @@ class CrmLead(models.Model):
                 )
 
     def _inverse_forecast_category(self):
-        # a chosen category is kept as an override of the stage's
+        # A chosen category is kept as an override of the stage's. The override is
+        # written into the values of the write (or create) being done, as that
+        # write writes its own fields, so that choosing a category does not write
+        # the opportunities a second time; its constraint is checked here.
+        field = self._fields["forecast_category_override"]
         leads_by_override = defaultdict(self.browse)
         for lead in self:
             override = lead._funnel_category_override(lead.forecast_category)
             if override != lead.forecast_category_override:
                 leads_by_override[override] |= lead
+        changed = self.browse()
         for override, leads in leads_by_override.items():
-            leads.forecast_category_override = override
+            field.write(leads, override)
+            changed |= leads
+        if changed:
+            changed.modified([field.name])
+            changed._check_forecast_category_override()
 
     def _funnel_category_override(self, category):
         """The override the opportunity keeps when ``category`` is chosen for it:

@@ -1,9 +1,12 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import users
 from odoo.tools.sql import index_exists
+
+from odoo.addons.crm.models.crm_lead import Lead as CrmLeadBase
 
 from ..hooks import fill_lead_fields
 from .common import FunnelCommon, migration
@@ -112,6 +115,28 @@ class TestForecastCategory(FunnelCommon):
         self.assertEqual(leads.mapped("forecast_category_override"), ["commit"] * 3)
         leads.action_reset_forecast_category()
         self.assertEqual(leads.mapped("forecast_category"), ["best_case"] * 3)
+
+    def test_choosing_writes_once(self):
+        """Choosing a category for opportunities of two stages (one keeps an
+        override, the other follows its stage again) writes them once: the
+        override goes with the category, in the same write."""
+        lead_s4 = self._create_lead("Commit already", stage=self.s4)
+        lead_s4.forecast_category = "best_case"
+        self.assertEqual(lead_s4.forecast_category_override, "best_case")
+        leads = self.lead | lead_s4
+        original = CrmLeadBase.write
+        with patch.object(
+            CrmLeadBase, "write", autospec=True, side_effect=original
+        ) as crm_write:
+            leads.write({"forecast_category": "commit"})
+            leads.flush_recordset()
+        self.assertEqual(crm_write.call_count, 1)
+        self.assertEqual(leads.mapped("forecast_category"), ["commit"] * 2)
+        self.assertEqual(self.lead.forecast_category_override, "commit")
+        self.assertFalse(lead_s4.forecast_category_override)
+        self.env.invalidate_all()
+        self.assertEqual(self.lead.forecast_category_override, "commit")
+        self.assertEqual(self.lead.forecast_category, "commit")
 
     def test_override_survives_stage_changes(self):
         (self.s1 | self.s2).gate_policy = "none"

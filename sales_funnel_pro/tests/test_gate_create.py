@@ -162,14 +162,16 @@ class TestGateCreate(FunnelCommon):
     def test_create_in_open_stage_judged_by_the_gates(self):
         """S4 takes new opportunities, but the checklist of S1 and S2 and the
         demo of S2 cannot be met by a new one: refused, naming each stage."""
-        message = self._refused(
-            lambda: self._create(self.user_salesman, self._values("Late", self.s4)),
-            "cannot be created in “S4 Terms”",
-        )
-        self.assertNotIn("does not take new opportunities", message)
-        self.assertIn("S1 Start: Budget identified and Customer set", message)
-        self.assertIn("S2 Needs: Needs documented and Demo held", message)
-        self.assertIn("S3 Quote: Quotation sent", message)
+        for user in (self.user_salesman, self.user_manager):
+            with self.subTest(user=user.login):
+                message = self._refused(
+                    lambda user=user: self._create(user, self._values("Late", self.s4)),
+                    "cannot be created in “S4 Terms”",
+                )
+                self.assertNotIn("does not take new opportunities", message)
+                self.assertIn("S1 Start: Budget identified and Customer set", message)
+                self.assertIn("S2 Needs: Needs documented and Demo held", message)
+                self.assertIn("S3 Quote: Quotation sent", message)
 
     def test_field_criteria_met_from_the_values(self):
         """Where only fields gate the way, an opportunity created with them set
@@ -209,6 +211,13 @@ class TestGateCreate(FunnelCommon):
             "Unmet exit criteria of the stages before it",
         )
         self.assertIn("S2 Needs: Needs documented and Demo held", message)
+        # a sales manager is refused too, unless they give a reason
+        self._refused(
+            lambda: self._create(
+                self.user_manager, self._values("Won already", self.won)
+            ),
+            "Unmet exit criteria of the stages before it",
+        )
         lead = self._create(
             self.user_manager,
             self._values("Won already", self.won, funnel_waive_reason=REASON),
@@ -354,6 +363,7 @@ class TestGateCreate(FunnelCommon):
             "funnel_waive_reason",
             self.env["crm.lead"].with_user(self.user_salesman).fields_get(),
         )
+        before = self._counts()
         result = self._load(
             self.user_salesman,
             [self._row("Trusted", self.s3, REASON)],
@@ -361,10 +371,7 @@ class TestGateCreate(FunnelCommon):
         )
         self.assertFalse(result["ids"])
         self.assertIn("Only a sales manager", result["messages"][0]["message"])
-        self.assertFalse(
-            self.env["crm.lead"].search_count([("name", "=", "Trusted")]),
-            "nothing was written",
-        )
+        self.assertEqual(self._counts(), before, "nothing was written")
 
     def test_import_reason_for_the_whole_file(self):
         """The import wizard of a sales manager gives the reason once: the rows
