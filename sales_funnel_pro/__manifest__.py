@@ -1,6 +1,6 @@
 {
     "name": "Sales Funnel Pro",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Sales/CRM",
     "summary": "Qualified stages with enforced exit criteria, stage history, activity "
     "log, and forecasts against targets with measured accuracy for the CRM pipeline",

@@ -5,6 +5,7 @@ from . import funnel_stage_criterion
 from . import funnel_lead_check
 from . import funnel_stage_history
 from . import funnel_stage_history_backfill
+from . import funnel_stage_pass
 
 # crm.lead by concern, innermost first (see crm_lead.py)
 from . import crm_lead

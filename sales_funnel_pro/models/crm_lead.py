@@ -88,6 +88,16 @@ class CrmLead(models.Model):
             return "archived" if self.probability else "lost"
         return "won" if self.forecast_category == "closed" else "open"
 
+    def _funnel_pass_outcome(self):
+        """ "won", "lost" or "open" (also an archived opportunity, and a lead):
+        the outcome the stages it passed carry (``funnel.stage.pass``), as
+        ``_funnel_state_sql`` tells it."""
+        self.ensure_one()
+        if self.type != "opportunity":
+            return "open"
+        state = self._funnel_state()
+        return state if state in ("won", "lost") else "open"
+
     # ------------------------------------------------------------
     # Install
     # ------------------------------------------------------------

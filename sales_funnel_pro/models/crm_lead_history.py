@@ -7,6 +7,10 @@ from odoo.tools import SQL
 
 from .crm_lead import LOAD_HISTORY_KEY
 
+# what the outcome of an opportunity's passes reads, besides its stage and active
+# flag (an archived opportunity with a zero probability is lost)
+PASS_OUTCOME_FIELDS = {"probability", "type"}
+
 
 class CrmLead(models.Model):
     """The stage history of the opportunity: every stage it enters, and when it
@@ -122,6 +126,10 @@ class CrmLead(models.Model):
         if movers:
             backward = History._record_moves(movers, old_stage_ids, now)
             self.browse(backward)._funnel_increment("backward_move_count")
+        if PASS_OUTCOME_FIELDS & vals.keys():
+            # the outcome the stages passed carry (those moved, lost or restored
+            # were refreshed with their history)
+            self.env["funnel.stage.pass"]._refresh(self - movers - toggled)
         return result
 
     def toggle_active(self):

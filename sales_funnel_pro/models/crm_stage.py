@@ -264,6 +264,8 @@ class CrmStage(models.Model):
     def create(self, vals_list):
         stages = super().create(vals_list)
         self.env.registry.clear_cache()
+        # the stages jumped over are told by the order of the stages
+        self.env["funnel.stage.pass"]._refresh_jumps()
         return stages
 
     def write(self, vals):
@@ -281,11 +283,18 @@ class CrmStage(models.Model):
         if {"forecast_category", "is_won"} & vals.keys():
             # the opportunities' forecast categories: in the background if many
             self._funnel_refresh_leads_unless_deferred(checks=self.browse())
+        if {"is_won", "team_id"} & vals.keys():
+            # a won stage is not passed; a team's stage is jumped over by its
+            # team's opportunities only
+            self.env["funnel.stage.pass"]._refresh_stages(self)
+        elif "sequence" in vals:
+            self.env["funnel.stage.pass"]._refresh_jumps()
         return res
 
     def unlink(self):
         res = super().unlink()
         self.env.registry.clear_cache()
+        self.env["funnel.stage.pass"]._refresh_jumps()
         return res
 
     @api.model
@@ -451,6 +460,8 @@ class CrmStage(models.Model):
             self.env.add_to_compute(category, recategorized)
             # now, as the user who started the job (the author of the tracking)
             recategorized.flush_recordset(["forecast_category"])
+            # a won opportunity's passes say so
+            self.env["funnel.stage.pass"]._refresh_all(recategorized.ids)
         return len(leads)
 
     @api.model

@@ -272,21 +272,24 @@ class FunnelStageHistory(models.Model):
     def _write_rows(self, leads, values_list, now, close=True):
         """Close the current row of ``leads`` (unless ``close`` is False) and open
         the rows of ``values_list``, in one statement: stage moves are the hottest
-        path of the pipeline.
+        path of the pipeline. The stages passed of ``leads`` follow in the same
+        statement (``funnel.stage.pass._history_sql``).
 
         :param values_list: list of dicts from ``_row_values``
         """
+        if not leads or not (close or values_list):
+            return
         self.flush_model()
         uid = self.env.uid
-        parts = []
+        ctes = []
         # how the closed stays end, by the row that follows them
         exits = dict.fromkeys(leads.ids)
         exits.update((values["lead_id"], _exit_kind(values)) for values in values_list)
-        if close and leads:
-            parts.append(
+        if close:
+            ctes.append(
                 SQL(
                     """
-                    WITH closed AS (
+                    closed AS (
                         UPDATE funnel_stage_history h
                            SET date_out = %(now)s,
                                is_open = FALSE,
@@ -301,6 +304,8 @@ class FunnelStageHistory(models.Model):
                           FROM unnest(%(ids)s::int[], %(kinds)s::varchar[])
                                AS e(lead_id, kind)
                          WHERE h.lead_id = e.lead_id AND h.is_open
+                     RETURNING h.lead_id, h.stage_id, h.is_first_pass,
+                               h.days_in_stage, e.kind
                     )
                     """,
                     now=now,
@@ -309,16 +314,17 @@ class FunnelStageHistory(models.Model):
                     kinds=list(exits.values()),
                 )
             )
+        main = SQL("SELECT 1")
         if values_list:
             columns = SQL(", ").join(SQL.identifier(name) for name in ROW_COLUMNS)
             arrays = SQL(", ").join(
                 SQL("%s::%s[]", [values[name] for values in values_list], SQL(kind))
                 for name, kind in ROW_COLUMNS.items()
             )
-            parts.append(
+            ctes.append(
                 SQL(
                     """
-                    %(lead_in)s stage_order AS (%(stage_order)s),
+                    stage_order AS (%(stage_order)s),
                     opened AS (
                         SELECT %(new_columns)s, top.rank AS top_rank,
                                COALESCE(COALESCE(new.stage_rank, so.rank)
@@ -342,16 +348,7 @@ class FunnelStageHistory(models.Model):
                            AND NOT h.is_open AND NOT h.got_past
                            AND h.stage_rank < o.stage_rank
                     )
-                    INSERT INTO funnel_stage_history (
-                        %(columns)s, is_first_pass, prior_top_rank, is_open,
-                        got_past, gate_waived, moved_by_id,
-                        create_uid, create_date, write_uid, write_date)
-                    SELECT %(columns)s, is_first_pass, top_rank,
-                           TRUE, FALSE, FALSE, %(uid)s,
-                           %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM opened
                     """,
-                    lead_in=SQL(",") if parts else SQL("WITH"),
                     columns=columns,
                     new_columns=SQL(", ").join(
                         SQL("COALESCE(new.stage_rank, so.rank) AS stage_rank")
@@ -361,15 +358,29 @@ class FunnelStageHistory(models.Model):
                     ),
                     stage_order=self.env["crm.stage"]._funnel_rank_sql(),
                     arrays=arrays,
-                    uid=uid,
-                    now=now,
                 )
             )
-        elif parts:
-            parts.append(SQL("SELECT 1"))
-        if not parts:
-            return
-        self.env.cr.execute(SQL("").join(parts))
+            main = SQL(
+                """
+                INSERT INTO funnel_stage_history (
+                    %(columns)s, is_first_pass, prior_top_rank, is_open,
+                    got_past, gate_waived, moved_by_id,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT %(columns)s, is_first_pass, top_rank,
+                       TRUE, FALSE, FALSE, %(uid)s,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM opened
+                """,
+                columns=columns,
+                uid=uid,
+                now=now,
+            )
+        ctes.extend(
+            self.env["funnel.stage.pass"]._history_sql(
+                leads, closed=close, opened=bool(values_list)
+            )
+        )
+        self.env.cr.execute(SQL("WITH %s %s", SQL(", ").join(ctes), main))
         # the ORM did not see these rows
         self.invalidate_model(
             [
@@ -383,6 +394,7 @@ class FunnelStageHistory(models.Model):
             ]
         )
         leads.invalidate_recordset(["stage_history_ids"])
+        self.env["funnel.stage.pass"].invalidate_model()
 
     @api.model
     def _note_skipped_criteria(self, texts):
@@ -478,3 +490,4 @@ UPDATE funnel_stage_history h
             )
         )
         self.invalidate_model(["stage_id", "stage_from_id", "forecast_category"])
+        self.env["funnel.stage.pass"]._refresh_all(leads.ids)

@@ -205,14 +205,17 @@ UPDATE funnel_stage_history h
            OR f.next_event IS NOT DISTINCT FROM 'won')
   FROM filled f
  WHERE f.id = h.id
+RETURNING h.lead_id
                 """,
                 stage_order=self.env["crm.stage"]._funnel_rank_sql(),
             )
         )
-        written = self.env.cr.rowcount
+        lead_ids = [lead_id for (lead_id,) in self.env.cr.fetchall()]
+        written = len(lead_ids)
         self.invalidate_model(
             ["stage_rank", "is_first_pass", "prior_top_rank", "exit_kind", "got_past"]
         )
+        self.env["funnel.stage.pass"]._refresh_all(sorted(set(lead_ids)))
         _logger.info("Stage history: rank, first pass and exit of %s rows", written)
         return written
 

@@ -47,25 +47,21 @@ class FunnelConversionReport(models.Model):
         "crm.lead": [
             "active",
             "create_date",
+            "date_closed",
             "forecast_category",
             "partner_id",
-            "probability",
             "source_id",
-            "stage_id",
             "type",
         ],
-        "crm.stage": ["is_won", "sequence", "team_id"],
-        "funnel.stage.history": [
-            "date_in",
-            "date_out",
-            "days_in_stage",
+        "funnel.stage.pass": [
+            "amount",
             "company_id",
-            "expected_revenue",
-            "exit_kind",
+            "date_pass",
+            "days_first_stay",
             "got_past",
-            "is_first_pass",
+            "is_skipped",
             "lead_id",
-            "prior_top_rank",
+            "outcome",
             "stage_id",
             "stage_rank",
             "team_id",
@@ -202,35 +198,13 @@ class FunnelConversionReport(models.Model):
 
     def _query(self):
         Lead = self.env["crm.lead"]
+        # The passes are stored (funnel.stage.pass) with the outcome of their
+        # opportunity: the pivot reads that one narrow table. The joins below
+        # add what some groupings and filters ask for (source, new customer,
+        # currency); PostgreSQL leaves them out of the queries that do not.
         return SQL(
             """
-WITH stage_order AS (%(stage_order)s),
-passed AS (
-    -- the stages entered: got past them if the stay ended by advancing or a
-    -- win, or if the opportunity reached a later stage afterwards
-    SELECT h.id::bigint * 1000 AS id, h.lead_id, h.stage_id, h.stage_rank,
-           h.date_in AS date_pass, FALSE AS is_skipped,
-           CASE WHEN h.date_out IS NOT NULL THEN h.days_in_stage END
-               AS days_first_stay,
-           h.user_id, h.team_id, h.company_id, h.expected_revenue,
-           h.got_past
-      FROM funnel_stage_history h
-      JOIN crm_stage s ON s.id = h.stage_id
-     WHERE h.is_first_pass AND s.is_won IS NOT TRUE
-    UNION ALL
-    -- the stages jumped past: the opportunity got past them
-    SELECT h.id::bigint * 1000 + 1 + so.rank, h.lead_id, so.id, so.rank,
-           h.date_in, TRUE, NULL, h.user_id, h.team_id, h.company_id,
-           h.expected_revenue, TRUE
-      FROM funnel_stage_history h
-      JOIN stage_order so
-        ON so.rank > h.prior_top_rank AND so.rank < h.stage_rank
-      JOIN crm_stage s ON s.id = so.id
-     WHERE h.is_first_pass AND h.stage_rank > h.prior_top_rank + 1
-       AND s.is_won IS NOT TRUE
-       AND (s.team_id IS NULL OR s.team_id = h.team_id)
-),
-first_won AS (
+WITH first_won AS (
     SELECT cp.commercial_partner_id, min(w.date_closed) AS date_won
       FROM crm_lead w
       JOIN res_partner cp ON cp.id = w.partner_id
@@ -238,17 +212,14 @@ first_won AS (
      GROUP BY cp.commercial_partner_id
 ),
 judged AS (
-    SELECT pa.*, l.source_id, l.partner_id, l.create_date,
-           %(won_l)s AS won, %(lost_l)s AS lost,
-           pa.got_past OR %(won_l)s AS advanced
-      FROM passed pa
-      JOIN crm_lead l ON l.id = pa.lead_id
+    SELECT p.*, p.got_past OR p.outcome = 'won' AS advanced,
+           p.outcome = 'lost' AS lost, p.outcome = 'won' AS won
+      FROM funnel_stage_pass p
 )
 SELECT j.id, j.lead_id, j.stage_id, j.stage_rank, j.user_id, j.team_id,
-       j.company_id, rc.currency_id AS company_currency, j.source_id,
-       j.date_pass, j.is_skipped, j.days_first_stay,
-       j.expected_revenue AS amount,
-       COALESCE(fw.date_won >= j.create_date, TRUE) AS is_new_customer,
+       j.company_id, rc.currency_id AS company_currency, l.source_id,
+       j.date_pass, j.is_skipped, j.days_first_stay, j.amount,
+       COALESCE(fw.date_won >= l.create_date, TRUE) AS is_new_customer,
        1 AS entered_count,
        j.advanced::int AS advanced_count,
        (NOT j.advanced AND j.lost)::int AS lost_count,
@@ -266,13 +237,11 @@ SELECT j.id, j.lead_id, j.stage_id, j.stage_rank, j.user_id, j.team_id,
        NULL::float AS wilson_high
   FROM judged j
   LEFT JOIN res_company rc ON rc.id = j.company_id
-  LEFT JOIN res_partner lp ON lp.id = j.partner_id
+  LEFT JOIN crm_lead l ON l.id = j.lead_id
+  LEFT JOIN res_partner lp ON lp.id = l.partner_id
   LEFT JOIN first_won fw ON fw.commercial_partner_id = lp.commercial_partner_id
             """,
-            stage_order=self.env["crm.stage"]._funnel_rank_sql(),
             won=Lead._funnel_state_sql("won", "w"),
-            won_l=Lead._funnel_state_sql("won", "l"),
-            lost_l=Lead._funnel_state_sql("lost", "l"),
         )
 
     def init(self):
