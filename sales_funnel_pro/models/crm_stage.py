@@ -365,6 +365,21 @@ class CrmStage(models.Model):
         candidates = [stage_id for stage_id in candidates if stage_id]
         return min(candidates, key=rank.get) if candidates else None
 
+    @api.model
+    def _funnel_first_stages(self):
+        """Where the funnels start, from the cache (no query): dict team id ->
+        the first stage of the team's funnel, for the teams with stages of their
+        own, and None -> the first of the stages shared by every team, which is
+        the first stage of the other teams (or None)."""
+        config = self._funnel_start_config()
+        return {
+            None: config["shared"],
+            **{
+                team_id: self._funnel_first_stage_id(team_id)
+                for team_id in config["teams"]
+            },
+        }
+
     # ------------------------------------------------------------
     # The opportunities of changed stages
     # ------------------------------------------------------------

@@ -19,6 +19,7 @@ PASS_COLUMNS = (
     "amount",
     "got_past",
     "outcome",
+    "entry_stage_id",
 )
 
 
@@ -61,6 +62,15 @@ class FunnelStagePass(models.Model):
         required=True,
         default="open",
         help="The opportunity's state today: open (or archived), won or lost.",
+    )
+
+    entry_stage_id = fields.Many2one(
+        "crm.stage",
+        string="Entered In",
+        ondelete="set null",
+        help="The stage the opportunity entered the funnel in (where it was "
+        "created, or converted): its first stage passed. The cumulative conversion "
+        "counts the opportunities that entered in the first stage of the funnel.",
     )
 
     def init(self):
@@ -151,23 +161,36 @@ class FunnelStagePass(models.Model):
         ctes.append(
             SQL(
                 """
+                pass_entry AS (
+                    -- the stage each opportunity entered the funnel in: its
+                    -- passes say it, or this is its first row
+                    SELECT n.lead_id, COALESCE(
+                               (SELECT p0.entry_stage_id FROM funnel_stage_pass p0
+                                 WHERE p0.lead_id = n.lead_id LIMIT 1),
+                               CASE WHEN n.top_rank IS NULL THEN n.stage_id END)
+                               AS entry_stage_id
+                      FROM opened n
+                     WHERE n.is_first_pass
+                ),
                 pass_inserted AS (
                     INSERT INTO funnel_stage_pass (lead_id, stage_id, %(columns)s)
                     -- the stage entered the first time
                     SELECT n.lead_id, n.stage_id, n.stage_rank, n.date_in, FALSE,
                            NULL::float8, n.user_id, n.team_id, n.company_id,
-                           n.expected_revenue, FALSE, o.outcome
+                           n.expected_revenue, FALSE, o.outcome, e.entry_stage_id
                       FROM opened n
                       JOIN pass_outcome o ON o.lead_id = n.lead_id
+                      JOIN pass_entry e ON e.lead_id = n.lead_id
                       JOIN crm_stage s ON s.id = n.stage_id
                      WHERE n.is_first_pass AND s.is_won IS NOT TRUE
                     UNION ALL
                     -- the stages jumped past
                     SELECT n.lead_id, so.id, so.rank, n.date_in, TRUE, NULL::float8,
                            n.user_id, n.team_id, n.company_id,
-                           n.expected_revenue, TRUE, o.outcome
+                           n.expected_revenue, TRUE, o.outcome, e.entry_stage_id
                       FROM opened n
                       JOIN pass_outcome o ON o.lead_id = n.lead_id
+                      JOIN pass_entry e ON e.lead_id = n.lead_id
                       JOIN stage_order so
                         ON so.rank > n.top_rank AND so.rank < n.stage_rank
                       JOIN crm_stage s ON s.id = so.id
@@ -261,14 +284,14 @@ passed AS (
            CASE WHEN h.date_out IS NOT NULL THEN h.days_in_stage END
                AS days_first_stay,
            h.user_id, h.team_id, h.company_id, h.expected_revenue AS amount,
-           h.got_past
+           h.got_past, h.prior_top_rank IS NULL AS is_entry
       FROM funnel_stage_history h
       JOIN crm_stage s ON s.id = h.stage_id
      WHERE h.is_first_pass AND s.is_won IS NOT TRUE AND %(scope)s
     UNION ALL
     -- the stages jumped past: the opportunity got past them
     SELECT h.lead_id, so.id, so.rank, h.date_in, TRUE, NULL::float8, h.user_id,
-           h.team_id, h.company_id, h.expected_revenue, TRUE
+           h.team_id, h.company_id, h.expected_revenue, TRUE, FALSE
       FROM funnel_stage_history h
       JOIN stage_order so
         ON so.rank > h.prior_top_rank AND so.rank < h.stage_rank
@@ -278,8 +301,11 @@ passed AS (
        AND (s.team_id IS NULL OR s.team_id = h.team_id) AND %(scope)s
 ),
 derived AS (
-    -- a stage passed once (stages merged into one keep their first pass)
-    SELECT DISTINCT ON (pa.lead_id, pa.stage_id) pa.*, o.outcome
+    -- a stage passed once (stages merged into one keep their first pass); the
+    -- stage the opportunity entered the funnel in, on each
+    SELECT DISTINCT ON (pa.lead_id, pa.stage_id) pa.*, o.outcome,
+           max(CASE WHEN pa.is_entry THEN pa.stage_id END)
+               OVER (PARTITION BY pa.lead_id) AS entry_stage_id
       FROM passed pa
       JOIN outcomes o ON o.lead_id = pa.lead_id
      ORDER BY pa.lead_id, pa.stage_id, pa.date_pass, pa.is_skipped

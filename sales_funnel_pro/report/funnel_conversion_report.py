@@ -1,4 +1,6 @@
 from odoo import api, fields, models
+from odoo.models import parse_read_group_spec
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.sql import drop_view_if_exists
 
@@ -58,6 +60,7 @@ class FunnelConversionReport(models.Model):
             "company_id",
             "date_pass",
             "days_first_stay",
+            "entry_stage_id",
             "got_past",
             "is_skipped",
             "lead_id",
@@ -156,6 +159,21 @@ class FunnelConversionReport(models.Model):
         "Won ÷ (won + lost), in percent, among the closed opportunities that "
         "passed the stage.",
     )
+    cumulative_rate = percent_field(
+        "Cumulative Conversion %",
+        "Of the opportunities that entered the funnel in its first stage, the "
+        "share that passed this stage, in percent: its passes by those "
+        "opportunities ÷ the passes of the first stage, in the same group without "
+        "the stage (same salesperson, team, period ...). Empty where the group "
+        "is not split by stage.",
+    )
+    entry_stage_id = fields.Many2one(
+        "crm.stage",
+        string="Entered In",
+        readonly=True,
+        help="The stage the opportunity entered the funnel in (where it was "
+        "created or converted).",
+    )
     median_days = fields.Float(
         digits=(16, 1),
         aggregator="avg",
@@ -190,7 +208,75 @@ class FunnelConversionReport(models.Model):
         # cost) than running them: it is left out. The groups by many2one are
         # grouped by ids (_group_by_ids).
         self.env.cr.execute(SQL("SET LOCAL jit = off"))
-        return super()._read_group(domain, groupby, aggregates, *args, **kwargs)
+        positions = [
+            index
+            for index, spec in enumerate(aggregates)
+            if parse_read_group_spec(spec)[0] == "cumulative_rate"
+        ]
+        if not positions:
+            return super()._read_group(domain, groupby, aggregates, *args, **kwargs)
+        # the cumulative conversion is a ratio of two groups: computed apart
+        aggregates = [
+            "__count" if index in positions else spec
+            for index, spec in enumerate(aggregates)
+        ]
+        rows = super()._read_group(domain, groupby, aggregates, *args, **kwargs)
+        rates = self._cumulative_rates(domain, list(groupby))
+        size = len(groupby)
+        result = []
+        for row in rows:
+            row = list(row)
+            for index in positions:
+                row[size + index] = rates.get(tuple(row[:size]))
+            result.append(tuple(row))
+        return result
+
+    @api.model
+    def _cumulative_rates(self, domain, groupby):
+        """The cumulative conversion of the groups of ``groupby`` (split by
+        stage): {group values: rate in percent}. In each group, the passes by
+        opportunities that entered their funnel in its first stage ÷ the passes
+        of the first stage in the same group without the stage."""
+        if "stage_id" not in groupby:
+            return {}
+        first = self.env["crm.stage"]._funnel_first_stages()
+        shared = first.pop(None, None)
+
+        def at_first_stage(fname):
+            terms = [
+                [("team_id", "=", team_id), (fname, "=", stage_id)]
+                for team_id, stage_id in first.items()
+                if stage_id
+            ]
+            if shared:
+                terms.append([("team_id", "not in", list(first)), (fname, "=", shared)])
+            return expression.OR(terms) if terms else expression.FALSE_DOMAIN
+
+        base = [spec for spec in groupby if spec != "stage_id"]
+        read_group = super()._read_group
+        entrants = dict(
+            (tuple(row[:-1]), row[-1])
+            for row in read_group(
+                expression.AND([domain, at_first_stage("stage_id")]), base, ["__count"]
+            )
+        )
+        rates = {}
+        for row in read_group(
+            expression.AND([domain, at_first_stage("entry_stage_id")]),
+            groupby,
+            ["__count"],
+        ):
+            key = tuple(row[:-1])
+            total = entrants.get(
+                tuple(
+                    value
+                    for value, spec in zip(key, groupby, strict=True)
+                    if spec != "stage_id"
+                )
+            )
+            if total:
+                rates[key] = round(100.0 * row[-1] / total, 1)
+        return rates
 
     # ------------------------------------------------------------
     # The view
@@ -218,7 +304,7 @@ judged AS (
 )
 SELECT j.id, j.lead_id, j.stage_id, j.stage_rank, j.user_id, j.team_id,
        j.company_id, rc.currency_id AS company_currency, l.source_id,
-       j.date_pass, j.is_skipped, j.days_first_stay, j.amount,
+       j.date_pass, j.is_skipped, j.days_first_stay, j.amount, j.entry_stage_id,
        COALESCE(fw.date_won >= l.create_date, TRUE) AS is_new_customer,
        1 AS entered_count,
        j.advanced::int AS advanced_count,
@@ -233,6 +319,7 @@ SELECT j.id, j.lead_id, j.stage_id, j.stage_rank, j.user_id, j.team_id,
        CASE WHEN j.won THEN 100.0 WHEN j.lost THEN 0.0 END AS stage_to_won_rate,
        j.days_first_stay AS median_days,
        j.days_first_stay AS p80_days,
+       NULL::float AS cumulative_rate,
        NULL::float AS wilson_low,
        NULL::float AS wilson_high
   FROM judged j

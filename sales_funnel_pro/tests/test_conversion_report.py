@@ -121,6 +121,39 @@ class TestConversionReport(CapabilityCommon):
             (tess_s2["conversion_rate"], tess_s2["loss_rate"]), (0.0, 100.0)
         )
 
+    def _cumulative(self, groupby):
+        Report = self.env["funnel.conversion.report"]
+        return {
+            tuple(row[:-1]) if len(groupby) > 1 else row[0]: row[-1]
+            for row in Report._read_group(
+                [("team_id", "=", self.team.id)], groupby, ["cumulative_rate:avg"]
+            )
+        }
+
+    def test_cumulative_conversion(self):
+        """Of the opportunities that entered in s1 (L1, L3, L4; L2 was created
+        in s2), the share that passed each stage."""
+        self.assertEqual(
+            self._cumulative(["stage_id"]),
+            {self.s1: 100.0, self.s2: 66.7, self.s3: 33.3, self.s4: 33.3},
+        )
+        sam, tess = self.user_salesman, self.user_salesman_2
+        by_rep = self._cumulative(["user_id", "stage_id"])
+        # Sam: L1 and L3 entered in s1, L1 passed s2 (skipped); L2 does not count
+        self.assertEqual(by_rep[sam, self.s1], 100.0)
+        self.assertEqual(by_rep[sam, self.s2], 50.0)
+        self.assertEqual(by_rep[tess, self.s2], 100.0)
+        # not split by stage: no cumulative conversion
+        self.assertEqual(self._cumulative(["user_id"]), {sam: None, tess: None})
+        # the entry stage of every pass: the stage its opportunity started in
+        rows = self.env["funnel.conversion.report"].search(
+            [("lead_id", "in", (self.l1 | self.l2).ids)]
+        )
+        self.assertEqual(
+            {(row.lead_id, row.entry_stage_id) for row in rows},
+            {(self.l1, self.s1), (self.l2, self.s2)},
+        )
+
     def test_new_customer(self):
         partner = self.env["res.partner"].create({"name": "Returning Customer"})
         (self.l1 | self.l3).partner_id = partner
