@@ -8,10 +8,10 @@ def post_init_hook(env):
     already exist, from their chatter, fill the stored fields of the funnel and
     the stages passed, and measure the historical win rates."""
     env["funnel.stage.history"]._backfill_from_tracking()
-    env["funnel.stage.history"]._fill_pass_columns()
+    env["funnel.stage.history"]._fill_pass_columns(passes=False)
     env["funnel.activity.log"]._backfill_from_messages()
     fill_lead_fields(env)
-    # the stages passed carry the outcome, which reads the forecast categories
+    # the stages passed, once: their outcome reads the forecast categories
     env["funnel.stage.pass"]._refresh_all()
     env["funnel.stage.win.rate"]._refresh()
 

@@ -316,6 +316,11 @@ class FunnelStageHistory(models.Model):
             )
         main = SQL("SELECT 1")
         if values_list:
+            # the rank of the stage entered, as the stages are ordered now
+            rank = self.env["crm.stage"]._funnel_rank()
+            for values in values_list:
+                if values["stage_rank"] is None:
+                    values["stage_rank"] = rank.get(values["stage_id"])
             columns = SQL(", ").join(SQL.identifier(name) for name in ROW_COLUMNS)
             arrays = SQL(", ").join(
                 SQL("%s::%s[]", [values[name] for values in values_list], SQL(kind))
@@ -324,14 +329,11 @@ class FunnelStageHistory(models.Model):
             ctes.append(
                 SQL(
                     """
-                    stage_order AS (%(stage_order)s),
                     opened AS (
-                        SELECT %(new_columns)s, top.rank AS top_rank,
-                               COALESCE(COALESCE(new.stage_rank, so.rank)
-                                        > COALESCE(top.rank, -1), FALSE)
-                                   AS is_first_pass
+                        SELECT new.*, top.rank AS top_rank,
+                               COALESCE(new.stage_rank > COALESCE(top.rank, -1),
+                                        FALSE) AS is_first_pass
                           FROM unnest(%(arrays)s) AS new(%(columns)s)
-                          LEFT JOIN stage_order so ON so.id = new.stage_id
                           LEFT JOIN LATERAL (
                               SELECT max(p.stage_rank) AS rank
                                 FROM funnel_stage_history p
@@ -350,13 +352,6 @@ class FunnelStageHistory(models.Model):
                     )
                     """,
                     columns=columns,
-                    new_columns=SQL(", ").join(
-                        SQL("COALESCE(new.stage_rank, so.rank) AS stage_rank")
-                        if name == "stage_rank"
-                        else SQL.identifier("new", name)
-                        for name in ROW_COLUMNS
-                    ),
-                    stage_order=self.env["crm.stage"]._funnel_rank_sql(),
                     arrays=arrays,
                 )
             )
@@ -377,7 +372,7 @@ class FunnelStageHistory(models.Model):
             )
         ctes.extend(
             self.env["funnel.stage.pass"]._history_sql(
-                leads, closed=close, opened=bool(values_list)
+                leads, closed=close, opened=values_list
             )
         )
         self.env.cr.execute(SQL("WITH %s %s", SQL(", ").join(ctes), main))

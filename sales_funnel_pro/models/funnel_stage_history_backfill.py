@@ -151,7 +151,7 @@ UPDATE crm_lead l SET backward_move_count = b.moves
         return inserted
 
     @api.model
-    def _fill_pass_columns(self):
+    def _fill_pass_columns(self, passes=True):
         """Fill ``stage_rank``, ``is_first_pass``, ``prior_top_rank``,
         ``exit_kind`` and ``got_past`` of the rows of every opportunity that has
         a row without stage rank, in one statement, as ``_write_rows`` would
@@ -159,6 +159,9 @@ UPDATE crm_lead l SET backward_move_count = b.moves
         the opportunity was in this stage or a later one, the exit told by the
         row that follows, got past when it advanced, was won or a later row is
         further.
+
+        Then the stages these opportunities passed (``funnel.stage.pass``),
+        unless ``passes`` is False (the caller refreshes them later).
 
         :return: the number of rows written
         """
@@ -215,7 +218,8 @@ RETURNING h.lead_id
         self.invalidate_model(
             ["stage_rank", "is_first_pass", "prior_top_rank", "exit_kind", "got_past"]
         )
-        self.env["funnel.stage.pass"]._refresh_all(sorted(set(lead_ids)))
+        if passes:
+            self.env["funnel.stage.pass"]._refresh_all(sorted(set(lead_ids)))
         _logger.info("Stage history: rank, first pass and exit of %s rows", written)
         return written
 

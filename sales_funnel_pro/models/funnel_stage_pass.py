@@ -92,12 +92,15 @@ class FunnelStagePass(models.Model):
         table expressions of the statement in which
         ``funnel.stage.history._write_rows`` closes and opens their history rows
         (a stage move stays one statement): the increments that these rows make.
+        What the rows cannot change is left out of the statement, which is
+        planned at every move.
 
         :param closed: the statement has the CTE ``closed``, the rows closed
             (``lead_id``, ``stage_id``, ``is_first_pass``, ``days_in_stage`` and
             the exit ``kind``)
-        :param opened: the statement has the CTEs ``stage_order`` and ``opened``,
-            the rows opened (with their ``is_first_pass`` and ``top_rank``)
+        :param opened: the values of the rows opened (``_row_values``); the
+            statement has the CTE ``opened`` (with their ``is_first_pass`` and
+            ``top_rank``) when there are any
         :return: list of SQL
         """
         ctes = [
@@ -108,6 +111,24 @@ class FunnelStagePass(models.Model):
                 [lead._funnel_pass_outcome() for lead in leads],
             )
         ]
+        Stage = self.env["crm.stage"]
+        rank = Stage._funnel_rank()
+        # rows that may pass the stage they enter: entering a stage other than
+        # their last one (not a loss or a restore), not a won stage (a first
+        # pass: opened says)
+        entering = [
+            values
+            for values in opened
+            if values["stage_id"] != values["stage_from_id"]
+            and not Stage.browse(values["stage_id"]).is_won
+        ]
+        # a stage jumped over: the new stage is more than one further than the
+        # one left (the furthest reached before: opened says)
+        jumping = any(
+            rank.get(values["stage_id"], 0) > rank.get(values["stage_from_id"], 0) + 1
+            for values in opened
+            if values["stage_from_id"]
+        )
         # the first stay closed: its days, and whether it got past the stage;
         # a first pass further than ever: the opportunity got past the stages
         # before it
@@ -156,51 +177,63 @@ class FunnelStagePass(models.Model):
                 else SQL(""),
             )
         )
-        if not opened:
+        if not entering and not jumping:
             return ctes
-        ctes.append(
-            SQL(
-                """
-                pass_entry AS (
-                    -- the stage each opportunity entered the funnel in: its
-                    -- passes say it, or this is its first row
-                    SELECT n.lead_id, COALESCE(
-                               (SELECT p0.entry_stage_id FROM funnel_stage_pass p0
-                                 WHERE p0.lead_id = n.lead_id LIMIT 1),
-                               CASE WHEN n.top_rank IS NULL THEN n.stage_id END)
-                               AS entry_stage_id
-                      FROM opened n
-                     WHERE n.is_first_pass
-                ),
-                pass_inserted AS (
-                    INSERT INTO funnel_stage_pass (lead_id, stage_id, %(columns)s)
-                    -- the stage entered the first time
-                    SELECT n.lead_id, n.stage_id, n.stage_rank, n.date_in, FALSE,
-                           NULL::float8, n.user_id, n.team_id, n.company_id,
-                           n.expected_revenue, FALSE, o.outcome, e.entry_stage_id
-                      FROM opened n
-                      JOIN pass_outcome o ON o.lead_id = n.lead_id
-                      JOIN pass_entry e ON e.lead_id = n.lead_id
-                      JOIN crm_stage s ON s.id = n.stage_id
-                     WHERE n.is_first_pass AND s.is_won IS NOT TRUE
-                    UNION ALL
+        new_passes = []
+        if entering:
+            new_passes.append(
+                SQL(
+                    """
+                -- the stage entered the first time
+                SELECT n.lead_id, n.stage_id, n.stage_rank, n.date_in, FALSE,
+                       NULL::float8, n.user_id, n.team_id, n.company_id,
+                       n.expected_revenue, FALSE, o.outcome
+                  FROM opened n
+                  JOIN pass_outcome o ON o.lead_id = n.lead_id
+                 WHERE n.is_first_pass AND n.lead_id = ANY(%s::int[])
+                """,
+                    [values["lead_id"] for values in entering],
+                )
+            )
+        if jumping:
+            new_passes.append(
+                SQL(
+                    """
                     -- the stages jumped past
-                    SELECT n.lead_id, so.id, so.rank, n.date_in, TRUE, NULL::float8,
-                           n.user_id, n.team_id, n.company_id,
-                           n.expected_revenue, TRUE, o.outcome, e.entry_stage_id
+                    SELECT n.lead_id, so.id, so.rank, n.date_in, TRUE,
+                           NULL::float8, n.user_id, n.team_id, n.company_id,
+                           n.expected_revenue, TRUE, o.outcome
                       FROM opened n
                       JOIN pass_outcome o ON o.lead_id = n.lead_id
-                      JOIN pass_entry e ON e.lead_id = n.lead_id
-                      JOIN stage_order so
+                      JOIN (%s) so
                         ON so.rank > n.top_rank AND so.rank < n.stage_rank
                       JOIN crm_stage s ON s.id = so.id
                      WHERE n.is_first_pass AND n.stage_rank > n.top_rank + 1
                        AND s.is_won IS NOT TRUE
                        AND (s.team_id IS NULL OR s.team_id = n.team_id)
+                    """,
+                    Stage._funnel_rank_sql(),
+                )
+            )
+        ctes.append(
+            SQL(
+                """
+                pass_inserted AS (
+                    INSERT INTO funnel_stage_pass (lead_id, stage_id, %(columns)s)
+                    SELECT x.*,
+                           -- the stage the opportunity entered the funnel in:
+                           -- its passes say it, or this is its first row
+                           COALESCE(
+                               (SELECT p0.entry_stage_id FROM funnel_stage_pass p0
+                                 WHERE p0.lead_id = x.lead_id LIMIT 1),
+                               (SELECT n.stage_id FROM opened n
+                                 WHERE n.lead_id = x.lead_id AND n.top_rank IS NULL))
+                      FROM (%(new_passes)s) AS x
                         ON CONFLICT (lead_id, stage_id) DO NOTHING
                 )
                 """,
                 columns=SQL(", ").join(SQL.identifier(name) for name in PASS_COLUMNS),
+                new_passes=SQL(" UNION ALL ").join(new_passes),
             )
         )
         return ctes
