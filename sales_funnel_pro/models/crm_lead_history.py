@@ -7,10 +7,6 @@ from odoo.tools import SQL
 
 from .crm_lead import LOAD_HISTORY_KEY
 
-# what the outcome of an opportunity's passes reads, besides its stage and active
-# flag (an archived opportunity with a zero probability is lost)
-PASS_OUTCOME_FIELDS = {"probability", "type"}
-
 
 class CrmLead(models.Model):
     """The stage history of the opportunity: every stage it enters, and when it
@@ -126,11 +122,21 @@ class CrmLead(models.Model):
         if movers:
             backward = History._record_moves(movers, old_stage_ids, now)
             self.browse(backward)._funnel_increment("backward_move_count")
-        if PASS_OUTCOME_FIELDS & vals.keys():
-            # the outcome the stages passed carry (those moved, lost or restored
-            # were refreshed with their history)
-            self.env["funnel.stage.pass"]._refresh(self - movers - toggled)
+        self._funnel_refresh_pass_outcome(vals, movers | toggled)
         return result
+
+    def _funnel_refresh_pass_outcome(self, vals, refreshed):
+        """The outcome the stages passed carry reads, besides the stage and the
+        active flag (``refreshed``: the opportunities whose history was just
+        written, with their passes), the type of the opportunity and, once it is
+        archived, its probability (a zero probability: lost)."""
+        if "type" in vals:
+            others = self - refreshed
+        elif "probability" in vals:
+            others = (self - refreshed).filtered(lambda lead: not lead.active)
+        else:
+            return
+        self.env["funnel.stage.pass"]._refresh(others)
 
     def toggle_active(self):
         result = super().toggle_active()
