@@ -29,7 +29,9 @@ PG_ROLE=funnel  # the superuser of the two clusters (Odoo refuses to connect as 
 # tables and views that the reports read: each must be read on the standby only
 REPORT_TABLES=(funnel_forecast_report funnel_accuracy_report funnel_accuracy_trend
     funnel_effort_report funnel_stage_history funnel_activity_log
-    funnel_forecast_snapshot funnel_stage_win_rate funnel_lead_check crm_lead)
+    funnel_forecast_snapshot funnel_stage_win_rate funnel_lead_check crm_lead
+    funnel_conversion_report funnel_rep_benchmark funnel_pipeline_change_report
+    funnel_target funnel_handoff_report funnel_care_coverage_report funnel_installed_asset)
 
 require_odoo18
 bindir=$(pg_config --bindir 2>/dev/null || true)

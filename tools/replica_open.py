@@ -43,6 +43,16 @@ REPORTS = [
     ("forecast snapshots", f"{ADDON}.funnel_forecast_snapshot_action"),
     ("historical win rates", f"{ADDON}.funnel_stage_win_rate_action"),
     ("waived criteria", f"{ADDON}.funnel_lead_check_action_waivers"),
+    ("conversion by stage", f"{ADDON}.funnel_conversion_report_action"),
+    ("coaching", f"{ADDON}.funnel_rep_benchmark_action_coaching"),
+    ("capability cards", f"{ADDON}.funnel_rep_benchmark_action_cards"),
+    ("pipeline changes", f"{ADDON}.funnel_pipeline_change_report_action"),
+    ("targets", f"{ADDON}.funnel_target_action_report"),
+    ("first response", f"{ADDON}.funnel_effort_report_action_first_response"),
+    ("team activities", f"{ADDON}.funnel_activity_log_action_team"),
+    ("hand-off", f"{ADDON}.funnel_handoff_report_action"),
+    ("care coverage", f"{ADDON}.funnel_care_coverage_report_action"),
+    ("installed base", f"{ADDON}.funnel_installed_asset_action_analysis"),
 ]
 RELATIONAL = ("many2one", "reference", "many2one_reference", "one2many", "many2many")
 PAGE = 40
@@ -123,11 +133,18 @@ def spec_of(arch, fields):
     return spec
 
 
-def measures_of(arch, fields):
+def measures_of(arch, fields, names=None):
+    """The read_group aggregates of the measures ``names`` (default: those of
+    the view)."""
+    if names is None:
+        names = [
+            node.get("name")
+            for node in arch.iter("field")
+            if node.get("type") == "measure"
+        ]
     measures = ["__count"]
-    for node in arch.iter("field"):
-        name = node.get("name")
-        if node.get("type") == "measure" and fields.get(name, {}).get("aggregator"):
+    for name in names:
+        if fields.get(name, {}).get("aggregator"):
             measures.append(f"{name}:{fields[name]['aggregator']}")
     return measures
 
@@ -140,10 +157,12 @@ def groupbys_of(arch, kind):
     ]
 
 
-def open_view(session, model, view_type, arch, fields, domain, context):
-    """The requests of one view when it opens: [(request, result size)]."""
+def open_view(session, model, view_type, arch, fields, domain, context, form=None):
+    """The requests of one view when it opens: [(request, result size)]; a list
+    or kanban opens its first record in ``form`` (the action's form arch)."""
     done = []
     if view_type in ("list", "kanban"):
+        records = []
         spec = spec_of(arch, fields)
         group_by = context.get("group_by") or arch.get("default_group_by")
         if isinstance(group_by, list):
@@ -182,13 +201,26 @@ def open_view(session, model, view_type, arch, fields, domain, context):
                 "records"
             ]
             done.append(("web_search_read", len(records)))
+        if records and form is not None:
+            # the first record opened in the action's form (a capability card)
+            read = session.call(
+                model, "web_read", [records[0]["id"]], spec_of(form, fields)
+            )
+            done.append(("form web_read", len(read)))
     elif view_type in ("pivot", "graph"):
+        # the action's context chooses the groupings and measures, as in the
+        # web client; else the view's
         rows = groupbys_of(arch, "row")
         cols = groupbys_of(arch, "col")
-        if view_type == "graph" and not rows:
+        if view_type == "pivot":
+            rows = context.get("pivot_row_groupby") or rows
+            cols = context.get("pivot_column_groupby") or cols
+            measures = measures_of(arch, fields, context.get("pivot_measures"))
+        else:
             # a graph's grouping fields may have no type
-            rows = groupbys_of(arch, None)
-        measures = measures_of(arch, fields)
+            rows = context.get("graph_groupbys") or rows or groupbys_of(arch, None)
+            measure = context.get("graph_measure")
+            measures = measures_of(arch, fields, [measure] if measure else None)
         for groupby in ([rows[0]] if rows else [], rows[:1] + cols[:1]):
             groups = session.call(
                 model, "read_group", domain, measures, groupby, lazy=False
@@ -206,12 +238,14 @@ def open_report(session, xmlid):
     result = session.call(model, "get_views", views, {"action_id": action["id"]})
     fields = result["models"][model]["fields"]
     done = []
+    form = result["views"].get("form")
+    form = etree.fromstring(form["arch"]) if form else None
     for view_type, view in result["views"].items():
         if view_type in ("form", "search"):
             continue
         arch = etree.fromstring(view["arch"])
         for request, size in open_view(
-            session, model, view_type, arch, fields, domain, context
+            session, model, view_type, arch, fields, domain, context, form
         ):
             done.append((view_type, request, size))
     return done
