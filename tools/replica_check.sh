@@ -149,11 +149,11 @@ reads_of() {
        where d.datname = '$DB' and s.query ~* '^\\s*(with|select)'
          and s.query ~ '\\m$2\\M'" | tr '|' ' '
 }
-printf '  %-26s %16s %16s\n' "report table or view" "standby calls" "primary calls"
+printf '  %-30s %16s %16s\n' "report table or view" "standby calls" "primary calls"
 for table in "${REPORT_TABLES[@]}"; do
     read -r standby_calls standby_rows <<<"$(reads_of "$STANDBY_PORT" "$table")"
     read -r primary_calls _ <<<"$(reads_of "$PRIMARY_PORT" "$table")"
-    printf '  %-26s %16s %16s\n' "$table" "$standby_calls ($standby_rows rows)" "$primary_calls"
+    printf '  %-30s %16s %16s\n' "$table" "$standby_calls ($standby_rows rows)" "$primary_calls"
     [ "$standby_calls" -gt 0 ] || failed+=("no read of $table on the standby")
     [ "$primary_calls" = 0 ] || failed+=("$table read on the primary ($primary_calls statements)")
 done

@@ -285,49 +285,50 @@ class FunnelConversionReport(models.Model):
     def _query(self):
         Lead = self.env["crm.lead"]
         # The passes are stored (funnel.stage.pass) with the outcome of their
-        # opportunity: the pivot reads that one narrow table. The joins below
-        # add what some groupings and filters ask for (source, new customer,
-        # currency); PostgreSQL leaves them out of the queries that do not.
+        # opportunity: the pivot reads that one narrow table. The joins add what
+        # some groupings and filters ask for (source, new customer, currency);
+        # PostgreSQL leaves them out of the queries that do not. The view has no
+        # WITH clause, so that PostgreSQL merges it into the pivot's queries and
+        # computes only the columns they read.
+        advanced = SQL("(p.got_past OR p.outcome = 'won')")
         return SQL(
             """
-WITH first_won AS (
-    SELECT cp.commercial_partner_id, min(w.date_closed) AS date_won
-      FROM crm_lead w
-      JOIN res_partner cp ON cp.id = w.partner_id
-     WHERE %(won)s
-     GROUP BY cp.commercial_partner_id
-),
-judged AS (
-    SELECT p.*, p.got_past OR p.outcome = 'won' AS advanced,
-           p.outcome = 'lost' AS lost, p.outcome = 'won' AS won
-      FROM funnel_stage_pass p
-)
-SELECT j.id, j.lead_id, j.stage_id, j.stage_rank, j.user_id, j.team_id,
-       j.company_id, rc.currency_id AS company_currency, l.source_id,
-       j.date_pass, j.is_skipped, j.days_first_stay, j.amount, j.entry_stage_id,
+SELECT p.id, p.lead_id, p.stage_id, p.stage_rank, p.user_id, p.team_id,
+       p.company_id, rc.currency_id AS company_currency, l.source_id,
+       p.date_pass, p.is_skipped, p.days_first_stay, p.amount, p.entry_stage_id,
        COALESCE(fw.date_won >= l.create_date, TRUE) AS is_new_customer,
        1 AS entered_count,
-       j.advanced::int AS advanced_count,
-       (NOT j.advanced AND j.lost)::int AS lost_count,
-       (j.advanced OR j.lost)::int AS settled_count,
-       (NOT j.advanced AND NOT j.lost)::int AS open_count,
-       j.won::int AS won_count,
-       (j.won OR j.lost)::int AS closed_count,
-       CASE WHEN j.advanced THEN 100.0 WHEN j.lost THEN 0.0 END
+       %(advanced)s::int AS advanced_count,
+       (NOT %(advanced)s AND p.outcome = 'lost')::int AS lost_count,
+       (%(advanced)s OR p.outcome = 'lost')::int AS settled_count,
+       (NOT %(advanced)s AND p.outcome <> 'lost')::int AS open_count,
+       (p.outcome = 'won')::int AS won_count,
+       (p.outcome IN ('won', 'lost'))::int AS closed_count,
+       CASE WHEN %(advanced)s THEN 100.0 WHEN p.outcome = 'lost' THEN 0.0 END
            AS conversion_rate,
-       CASE WHEN j.advanced THEN 0.0 WHEN j.lost THEN 100.0 END AS loss_rate,
-       CASE WHEN j.won THEN 100.0 WHEN j.lost THEN 0.0 END AS stage_to_won_rate,
-       j.days_first_stay AS median_days,
-       j.days_first_stay AS p80_days,
+       CASE WHEN %(advanced)s THEN 0.0 WHEN p.outcome = 'lost' THEN 100.0 END
+           AS loss_rate,
+       CASE WHEN p.outcome = 'won' THEN 100.0 WHEN p.outcome = 'lost' THEN 0.0 END
+           AS stage_to_won_rate,
+       p.days_first_stay AS median_days,
+       p.days_first_stay AS p80_days,
        NULL::float AS cumulative_rate,
        NULL::float AS wilson_low,
        NULL::float AS wilson_high
-  FROM judged j
-  LEFT JOIN res_company rc ON rc.id = j.company_id
-  LEFT JOIN crm_lead l ON l.id = j.lead_id
+  FROM funnel_stage_pass p
+  LEFT JOIN res_company rc ON rc.id = p.company_id
+  LEFT JOIN crm_lead l ON l.id = p.lead_id
   LEFT JOIN res_partner lp ON lp.id = l.partner_id
-  LEFT JOIN first_won fw ON fw.commercial_partner_id = lp.commercial_partner_id
+  -- the first won opportunity of each customer (its company)
+  LEFT JOIN (
+      SELECT cp.commercial_partner_id, min(w.date_closed) AS date_won
+        FROM crm_lead w
+        JOIN res_partner cp ON cp.id = w.partner_id
+       WHERE %(won)s
+       GROUP BY cp.commercial_partner_id
+  ) fw ON fw.commercial_partner_id = lp.commercial_partner_id
             """,
+            advanced=advanced,
             won=Lead._funnel_state_sql("won", "w"),
         )
 
