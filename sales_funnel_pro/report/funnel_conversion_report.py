@@ -4,7 +4,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.sql import drop_view_if_exists
 
-from .funnel_report_figures import Percentile, Ratio, Wilson, percent_field
+from .funnel_report_figures import Count, Percentile, Plus, Ratio, Wilson, percent_field
 
 # the counts a group's figures are computed from
 COUNTS = (
@@ -16,6 +16,10 @@ COUNTS = (
     "won_count",
     "closed_count",
 )
+
+
+# settled: advanced or lost here
+SETTLED = Plus("advanced_count", "lost_count")
 
 
 def _count(string, help_text):
@@ -71,14 +75,20 @@ class FunnelConversionReport(models.Model):
             "user_id",
         ],
     }
+    # The counts of a group come from two sums and the number of its passes (a
+    # pass advanced, was lost here, or is still there): the grouped queries of
+    # the pivot add up as few columns as they can.
     _figures = {
-        "conversion_rate": Ratio("advanced_count", "settled_count", digits=1),
-        "loss_rate": Ratio("lost_count", "settled_count", digits=1),
+        "entered_count": Count(),
+        "settled_count": SETTLED,
+        "open_count": Plus(Count(), minus=("advanced_count", "lost_count")),
+        "conversion_rate": Ratio("advanced_count", SETTLED, digits=1),
+        "loss_rate": Ratio("lost_count", SETTLED, digits=1),
         "stage_to_won_rate": Ratio("won_count", "closed_count", digits=1),
         "median_days": Percentile("days_first_stay", 0.5),
         "p80_days": Percentile("days_first_stay", 0.8),
-        "wilson_low": Wilson("advanced_count", "settled_count", -1),
-        "wilson_high": Wilson("advanced_count", "settled_count", 1),
+        "wilson_low": Wilson("advanced_count", SETTLED, -1),
+        "wilson_high": Wilson("advanced_count", SETTLED, 1),
     }
 
     lead_id = fields.Many2one("crm.lead", string="Opportunity", readonly=True)
@@ -289,8 +299,9 @@ class FunnelConversionReport(models.Model):
         # some groupings and filters ask for (source, new customer, currency);
         # PostgreSQL leaves them out of the queries that do not. The view has no
         # WITH clause, so that PostgreSQL merges it into the pivot's queries and
-        # computes only the columns they read.
-        advanced = SQL("(p.got_past OR p.outcome = 'won')")
+        # computes only the columns they read; its counts add up the booleans
+        # that PostgreSQL keeps on the passes (advanced, lost_here: init of
+        # funnel.stage.pass).
         return SQL(
             """
 SELECT p.id, p.lead_id, p.stage_id, p.stage_rank, p.user_id, p.team_id,
@@ -298,15 +309,15 @@ SELECT p.id, p.lead_id, p.stage_id, p.stage_rank, p.user_id, p.team_id,
        p.date_pass, p.is_skipped, p.days_first_stay, p.amount, p.entry_stage_id,
        COALESCE(fw.date_won >= l.create_date, TRUE) AS is_new_customer,
        1 AS entered_count,
-       %(advanced)s::int AS advanced_count,
-       (NOT %(advanced)s AND p.outcome = 'lost')::int AS lost_count,
-       (%(advanced)s OR p.outcome = 'lost')::int AS settled_count,
-       (NOT %(advanced)s AND p.outcome <> 'lost')::int AS open_count,
+       p.advanced::int AS advanced_count,
+       p.lost_here::int AS lost_count,
+       (p.advanced OR p.lost_here)::int AS settled_count,
+       (NOT p.advanced AND NOT p.lost_here)::int AS open_count,
        (p.outcome = 'won')::int AS won_count,
        (p.outcome IN ('won', 'lost'))::int AS closed_count,
-       CASE WHEN %(advanced)s THEN 100.0 WHEN p.outcome = 'lost' THEN 0.0 END
+       CASE WHEN p.advanced THEN 100.0 WHEN p.lost_here THEN 0.0 END
            AS conversion_rate,
-       CASE WHEN %(advanced)s THEN 0.0 WHEN p.outcome = 'lost' THEN 100.0 END
+       CASE WHEN p.advanced THEN 0.0 WHEN p.lost_here THEN 100.0 END
            AS loss_rate,
        CASE WHEN p.outcome = 'won' THEN 100.0 WHEN p.outcome = 'lost' THEN 0.0 END
            AS stage_to_won_rate,
@@ -328,7 +339,6 @@ SELECT p.id, p.lead_id, p.stage_id, p.stage_rank, p.user_id, p.team_id,
        GROUP BY cp.commercial_partner_id
   ) fw ON fw.commercial_partner_id = lp.commercial_partner_id
             """,
-            advanced=advanced,
             won=Lead._funnel_state_sql("won", "w"),
         )
 

@@ -47,6 +47,35 @@ class Total(Figure):
         return total(self.column)
 
 
+class Count(Figure):
+    """The number of rows of the group (1 on a row): a column that is 1 on every
+    row, added up without reading it."""
+
+    aggregates = ("sum",)
+
+    def to_sql(self, total, column):
+        if total is column:
+            return SQL("1")
+        return SQL("COUNT(*)")
+
+
+class Plus(Figure):
+    """The sum of its operands, and minus its ``minus`` operands: a count that
+    is the sum or the remainder of others, added up from theirs."""
+
+    aggregates = ("sum",)
+
+    def __init__(self, *operands, minus=()):
+        self.operands, self.minus = operands, minus
+
+    def to_sql(self, total, column):
+        terms = [self.operand_sql(term, total, column) for term in self.operands]
+        value = SQL(" + ").join(terms)
+        for term in self.minus:
+            value = SQL("%s - %s", value, self.operand_sql(term, total, column))
+        return SQL("(%s)", value)
+
+
 class Ratio(Figure):
     """100 × numerator ÷ denominator, in percent; empty when the denominator is
     0. ``digits``: rounded to so many decimals (numeric), else a float."""
