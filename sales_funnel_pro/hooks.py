@@ -30,7 +30,8 @@ def fill_lead_fields(env):
     row once (PostgreSQL writes a new version of the whole row for every UPDATE:
     one per field would multiply the size of the table). The forecast's indexes
     of crm_lead are built after it rather than updated by it, so that they do not
-    start twice their size.
+    start twice their size: the versions of the rows that it replaces, which
+    this transaction still sees, have no forecast category and stay out of them.
 
     :return: the number of opportunities written
     """

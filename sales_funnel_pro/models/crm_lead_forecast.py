@@ -68,8 +68,11 @@ class CrmLead(models.Model):
         return {
             **super()._funnel_column_defaults(),
             "deadline_push_count": ("int4", 0),
-            # filled from the stages after install (hooks.py) or upgrade (1.2)
-            "forecast_category": ("varchar", "pipeline"),
+            # filled from the stages after install (hooks.py) or upgrade (1.2);
+            # empty until then, so that the versions of the rows that the fill
+            # replaces stay out of the forecast's open index (see
+            # _funnel_forecast_condition)
+            "forecast_category": ("varchar", None),
             "forecast_category_override": ("varchar", None),
         }
 
@@ -323,11 +326,14 @@ class CrmLead(models.Model):
         in SQL on crm_lead as ``alias`` (None: bare columns, for the predicates
         of the indexes): the states of ``_funnel_state_sql``.
 
-        The open ones also pass ``funnel_forecast_row_cost``, always true, at the
-        price that reading the category from the table has: PostgreSQL does not
-        count the cost of reaching the last columns of a row (the module's, such
-        as the category), and would read the table rather than the index that
-        implies this condition.
+        The open ones also pass ``funnel_forecast_row_cost``, true for any
+        category, at the price that reading the category from the table has:
+        PostgreSQL does not count the cost of reaching the last columns of a row
+        (the module's, such as the category), and would read the table rather
+        than the index that implies this condition. The function is strict: an
+        opportunity without category (only while the install fills them) is
+        not in the open index, which the install then builds from the rows it
+        has just written alone.
         """
         condition = self._funnel_state_sql(kind, alias)
         if kind != "open":
@@ -384,7 +390,7 @@ class CrmLead(models.Model):
             SQL(
                 """
                 CREATE OR REPLACE FUNCTION %s(category varchar) RETURNS boolean
-                LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE COST 1000
+                LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000
                 AS $$ BEGIN RETURN TRUE; END $$
                 """,
                 SQL.identifier(ROW_COST_FUNCTION),
