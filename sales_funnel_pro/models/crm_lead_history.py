@@ -42,10 +42,12 @@ class CrmLead(models.Model):
 
     @api.depends("date_last_stage_update")
     def _compute_days_in_stage(self):
+        # whole seconds, while crm stamps a move with the transaction's time:
+        # an opportunity moved within the current second is 0 days in its stage
         now = fields.Datetime.now()
         for lead in self:
             since = lead.date_last_stage_update
-            lead.days_in_stage = (now - since).days if since else 0
+            lead.days_in_stage = max((now - since).days, 0) if since else 0
 
     @api.depends("days_in_stage", "active", "stage_id.rotting_days", "stage_id.is_won")
     def _compute_is_rotting(self):

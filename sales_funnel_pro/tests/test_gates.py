@@ -426,6 +426,8 @@ class TestGates(FunnelCommon):
             self._create_lead(name=name) for name in ("Fresh", "Old", "Older")
         )
         now = fields.Datetime.now()
+        # crm stamps a move with the transaction's time, microseconds included
+        fresh.date_last_stage_update = now + timedelta(microseconds=900000)
         old.date_last_stage_update = now - timedelta(days=10, hours=1)
         older.date_last_stage_update = now - timedelta(days=11, hours=1)
         self.assertEqual((fresh | old | older).mapped("days_in_stage"), [0, 10, 11])
