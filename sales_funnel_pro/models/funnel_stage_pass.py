@@ -160,7 +160,7 @@ class FunnelStagePass(models.Model):
             else SQL("p.days_first_stay")
         )
         got_past = SQL(
-            "p.got_past OR %s OR %s",
+            "(p.got_past OR %s OR %s)",
             SQL("COALESCE(%s AND c.kind IN ('advanced', 'won'), FALSE)", this_stay)
             if closed
             else SQL("FALSE"),

@@ -160,6 +160,30 @@ class TestStagePass(FunnelCommon):
         self.assertEqual([self._passes(lead) for lead in leads], expected)
         self.assertEqual(self.Pass._refresh_all(), 0)
 
+    def test_move_writes_only_the_passes_it_changes(self):
+        """A move forward writes the pass of the stage left and the pass of the
+        stage entered; the passes of the stages left before, already got past,
+        keep their row version (a table row rewritten is a new version)."""
+        lead = self._create_lead("Forward")
+        lead.write({"stage_id": self.s2.id})
+
+        def versions():
+            self.env.flush_all()
+            self.env.cr.execute(
+                "SELECT stage_id, ctid::text FROM funnel_stage_pass WHERE lead_id = %s",
+                [lead.id],
+            )
+            return dict(self.env.cr.fetchall())
+
+        before = versions()
+        lead.write({"stage_id": self.s3.id})
+        after = versions()
+        self.assertEqual(after[self.s1.id], before[self.s1.id])
+        self.assertNotEqual(after[self.s2.id], before[self.s2.id])
+        self.assertEqual(set(after), {self.s1.id, self.s2.id, self.s3.id})
+        self.assertEqual(self._passes(lead)[self.s2], (False, True, "open", None))
+        self.assertInLine(lead)
+
     def test_salesman_sees_own_passes(self):
         mine = self._create_lead("Mine")
         theirs = self._create_lead("Theirs", user=self.user_salesman_2)
