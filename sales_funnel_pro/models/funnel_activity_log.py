@@ -178,7 +178,7 @@ class FunnelActivityLog(models.Model):
         # a log belongs to an opportunity the user may read
         logs.lead_id.check_access("read")
         if not self.env.context.get(LOAD_HISTORY_KEY):
-            self.env["funnel.lead.check"]._sync(logs.lead_id)
+            self.env["funnel.lead.check"]._sync_kind(logs.lead_id, "activity")
         return logs
 
     def write(self, vals):
@@ -188,13 +188,13 @@ class FunnelActivityLog(models.Model):
         if vals.get("lead_id"):
             self.lead_id.check_access("read")
         if {"lead_id", "activity_type_id", "stage_id"} & vals.keys():
-            self.env["funnel.lead.check"]._sync(leads | self.lead_id)
+            self.env["funnel.lead.check"]._sync_kind(leads | self.lead_id, "activity")
         return result
 
     def unlink(self):
         leads = self.lead_id
         result = super().unlink()
-        self.env["funnel.lead.check"]._sync(leads.exists())
+        self.env["funnel.lead.check"]._sync_kind(leads.exists(), "activity")
         return result
 
     @api.model

@@ -27,6 +27,7 @@ class FunnelActivityLog(models.Model):
         string="Care Activity",
         compute="_compute_is_care",
         store=True,
+        precompute=True,
         help="Logged on a customer or an asset, without an opportunity: care work. "
         "It counts toward the care coverage, never toward an opportunity's gate.",
     )

@@ -211,6 +211,22 @@ class FunnelLeadCheck(models.Model):
             self._write_evidence(leads, evidence)
 
     @api.model
+    def _sync_kind(self, leads, kind):
+        """``_sync`` of the opportunities among ``leads`` whose current stage has
+        criteria of ``kind``: what changed (their logged activities, for the
+        kind "activity") can change no other check."""
+        gates = self.env["funnel.stage.criterion"]._funnel_gate_config()
+        stage_ids = {
+            stage_id
+            for stage_id, gate in gates.items()
+            if any(info.kind == kind for info in gate.criteria)
+        }
+        if stage_ids:
+            self._sync(
+                leads.sudo().filtered(lambda lead: lead.stage_id.id in stage_ids)
+            )
+
+    @api.model
     def _write_evidence(self, leads, evidence):
         """Write the evidence a kind fills itself on the checks that do not say
         it yet (a waived check keeps its own)."""
