@@ -9,6 +9,11 @@ from odoo.addons.mail.tests.common import mail_new_test_user
 from .common import FunnelCommon
 
 T0 = datetime(2024, 3, 4, 9, 0, 0)  # a Monday
+# marking an activity done on an opportunity as its salesperson, flush included:
+# mail's (the chatter message, the activity deleted, the followers notified) and
+# the addon's (the log row inserted once, the next step and the last touch
+# recomputed, the opportunity written once)
+DONE_BUDGET = 26
 
 
 def _at(days, hours=0.0):
@@ -128,6 +133,33 @@ class TestDoneActivityLog(ActivityLogCommon):
         self.assertEqual(lead.activity_log_count, 1)
         self.assertEqual(lead.activity_log_hours, 0.25)
         self.assertEqual(lead.last_touch_date, _at(1))
+
+    def _done_queries(self, stage):
+        """Queries of marking a call done as the salesman on an opportunity in
+        ``stage``, its flush included, with the opportunity's cache cold (as a
+        request finds it)."""
+        lead = self._create_lead("Budget", stage=stage, partner_id=self.partner.id)
+        activity = self._schedule(lead, self.call_type)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        activity.with_user(self.user_salesman).action_feedback(feedback="Called")
+        self.env.flush_all()
+        self.env.cr.flush()
+        count = self.cr.sql_log_count - before
+        self.assertEqual(len(self._logs(lead)), 1)
+        return count
+
+    def test_mark_done_query_budget(self):
+        """Marking an activity done writes its log row once and reads the checks
+        only where the stage has activity criteria (s2, not s1)."""
+        self._done_queries(self.s1)  # warm: the users, the types, the company
+        in_s1 = self._done_queries(self.s1)
+        in_s2 = self._done_queries(self.s2)
+        self.assertLessEqual(in_s1, DONE_BUDGET)
+        # the checks of s2 read and the activity criterion evaluated
+        self.assertLessEqual(in_s2, in_s1 + 2)
+        self.assertGreater(in_s2, in_s1)
 
     def test_feedback_with_and_without_text(self):
         lead = self._create_lead("Thermometers", partner_id=self.partner.id)
