@@ -12,8 +12,10 @@ T0 = datetime(2024, 3, 4, 9, 0, 0)  # a Monday
 # marking an activity done on an opportunity as its salesperson, flush included:
 # mail's (the chatter message, the activity deleted, the followers notified) and
 # the addon's (the log row inserted once, the next step and the last touch
-# recomputed, the opportunity written once)
-DONE_BUDGET = 26
+# recomputed, the opportunity written once); 26 or 27, as the salesperson's
+# record is read once more or not after the deletion of the activity empties the
+# cache, depending on the tests run before
+DONE_BUDGET = 27
 
 
 def _at(days, hours=0.0):
