@@ -338,7 +338,11 @@ class FunnelLeadCheck(models.Model):
     # ------------------------------------------------------------
 
     def action_mark_met(self):
-        self.write({"state": "met"})
+        """The "Mark Met" button of a to-do check. A check already met or
+        waived in the meantime (a sales manager advanced the opportunity
+        anyway while the salesperson's screen still showed it to do) is left
+        as it is: its criterion is satisfied, and the waiver stands."""
+        self.filtered(lambda check: check.state == "todo").write({"state": "met"})
 
     def action_reset(self):
         self.write({"state": "todo"})

@@ -304,11 +304,40 @@ class TestSecurity(FunnelCommon):
         with self.assertRaises(AccessError):
             check.action_reset()
         with self.assertRaises(AccessError):
-            check.action_mark_met()
+            check.write({"state": "met"})
         check = self._db_check(check)
         self.assertEqual(check.state, "waived")
         self.assertEqual(check.waived_by_id, self.user_manager)
         self.assertEqual(check.waive_reason, "Framework contract")
+
+    @users("funnel_salesman")
+    def test_mark_met_after_a_waiver(self):
+        """The salesperson's screen still shows the criterion to do when a
+        sales manager waives it: "Mark Met" then leaves the waiver as it is
+        (the criterion is satisfied) and ticks the other checks it was given."""
+        waived = self._check(self.lead_own, self.c1_budget)
+        todo = self._check(self.lead_own, self.c1_optional)
+        self._waive(waived)
+        (waived | todo).action_mark_met()
+        waived, todo = self._db_check(waived), self._db_check(todo)
+        self.assertEqual(waived.state, "waived")
+        self.assertEqual(waived.waived_by_id, self.user_manager)
+        self.assertEqual(waived.waive_reason, "Framework contract")
+        self.assertFalse(waived.done_by_id)
+        self.assertEqual(todo.state, "met")
+        self.assertEqual(todo.done_by_id, self.user_salesman)
+
+    @users("funnel_salesman")
+    def test_mark_met_twice(self):
+        """A check ticked already keeps who ticked it and when."""
+        check = self._check(self.lead_own, self.c1_budget)
+        check.with_user(self.user_manager).action_mark_met()
+        done_date = self._db_check(check).done_date
+        check.action_mark_met()
+        check = self._db_check(check)
+        self.assertEqual(check.state, "met")
+        self.assertEqual(check.done_by_id, self.user_manager)
+        self.assertEqual(check.done_date, done_date)
 
     @users("funnel_manager")
     def test_manager_undoes_waiver(self):
